@@ -1,0 +1,22 @@
+// The `fashion-studio` command line: the same engine as the desktop app, for scripts and automation.
+import { Command } from 'commander'
+import { registerDataCommands } from './data-command'
+import { registerEvaluateCommand } from './evaluate-command'
+import { registerTrainCommand } from './train-command'
+
+const program = new Command()
+  .name('fashion-studio')
+  .description('Train, evaluate and use Fashion-MNIST image classifiers on native TensorFlow.')
+  .version('0.1.0')
+  .showHelpAfterError()
+
+registerTrainCommand(program)
+registerEvaluateCommand(program)
+registerDataCommands(program)
+
+program.parseAsync(process.argv).catch((err: unknown) => {
+  console.error(`error: ${err instanceof Error ? err.message : String(err)}`)
+  // exitCode, not exit(): the command has already stopped the training worker, and exiting while
+  // TensorFlow's threads unwind can crash the process at teardown.
+  process.exitCode = 1
+})

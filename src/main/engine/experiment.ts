@@ -1,0 +1,143 @@
+// A training run from start to finish, shared by the command line, the Electron app and the HTTP
+// server: load the data, train in the worker, evaluate on the test set, write the model directory.
+import { randomBytes } from 'node:crypto'
+import { join } from 'node:path'
+import { CLASS_NAMES, IMAGE_PIXELS } from '@shared/classes'
+import { formatClassificationReport } from '@shared/metrics'
+import type { EpochLogs, TrainConfig } from '@shared/training'
+import { writeConfusionPng } from './charts/confusion-heatmap'
+import { writeTrainingCurvesPng } from './charts/training-curves'
+import { loadFashionMnist, type FashionMnist } from './data/fashion-mnist'
+import { evaluateArtifacts, type Evaluation } from './evaluation/evaluate'
+import type { ModelMetadata } from './models/metadata'
+import { MODEL_FILES, writeDurably, writeModelDir } from './models/model-dir'
+import type { BackendInfo } from './worker/protocol'
+import type { BatchProgress, TrainingHost } from './worker/host'
+
+export interface ExperimentOptions {
+  host: TrainingHost
+  config: TrainConfig
+  dataDir: string
+  /** Folder that receives the new model directory (a unique name is chosen inside it)… */
+  modelsDir: string
+  /** …unless an exact output directory is given. */
+  outDir?: string
+  /** Train on the first N training images only (quick runs and tests). */
+  trainLimit?: number
+  onStage?(stage: 'loading-data' | 'training' | 'evaluating' | 'saving', detail?: string): void
+  onBatch?(p: BatchProgress): void
+  onEpoch?(logs: EpochLogs): void
+  /** Receives the job's cancel function as soon as training starts. */
+  onCancelReady?(cancel: () => void): void
+}
+
+export interface ExperimentResult {
+  modelDir: string
+  metadata: ModelMetadata
+  evaluation: Evaluation
+  history: EpochLogs[]
+  backend: BackendInfo
+}
+
+/** Trains, evaluates and saves one model; rejects with TrainingCancelledError if cancelled. */
+export async function runExperiment(o: ExperimentOptions): Promise<ExperimentResult> {
+  o.onStage?.('loading-data', o.dataDir)
+  const data = await loadFashionMnist(o.dataDir)
+  const train = limitSplit(data.train, o.trainLimit)
+  const backend = await o.host.backend()
+  o.onStage?.('training')
+  const job = o.host.train(o.config, train.images, train.labels, {
+    onBatch: o.onBatch,
+    onEpoch: o.onEpoch
+  })
+  o.onCancelReady?.(job.cancel)
+  const trained = await job.result
+  o.onStage?.('evaluating')
+  const evaluation = await evaluateArtifacts(
+    o.host,
+    trained.artifacts,
+    data.test.images,
+    data.test.labels
+  )
+  const createdAt = new Date()
+  const id = `${o.config.preset}-${createdAt.toISOString().replace(/[:.]/g, '-')}-${randomBytes(2).toString('hex')}`
+  const modelDir = o.outDir ?? join(o.modelsDir, id)
+  const validationCount = train.count - Math.floor(train.count * (1 - o.config.validationSplit))
+  const last = trained.history[trained.history.length - 1]
+  const metadata: ModelMetadata = {
+    format: 'fashion-studio-model',
+    formatVersion: 1,
+    id,
+    createdAt: createdAt.toISOString(),
+    preset: o.config.preset,
+    config: o.config,
+    classes: [...CLASS_NAMES],
+    input: {
+      shape: [IMAGE_PIXELS],
+      scaling: 'uint8 pixel / 255 (0..1), 28x28 row-major, light garment on black'
+    },
+    backend: { name: backend.name, native: backend.native, tfjsVersion: backend.tfjsVersion },
+    dataset: {
+      name: 'fashion-mnist',
+      dir: o.dataDir,
+      trainCount: train.count - validationCount,
+      validationCount,
+      testCount: data.test.count
+    },
+    timings: {
+      trainSeconds: trained.trainSeconds,
+      secondsPerEpoch: mean(trained.history.map((h) => h.seconds)),
+      predictTestSeconds: evaluation.predictSeconds
+    },
+    metrics: {
+      testAccuracy: evaluation.report.accuracy,
+      macroF1: evaluation.report.macroAvg.f1,
+      valAccuracy: last?.val_accuracy ?? NaN
+    },
+    parent: null
+  }
+  o.onStage?.('saving', modelDir)
+  await writeModelDir(
+    modelDir,
+    {
+      artifacts: trained.artifacts,
+      metadata,
+      history: trained.history,
+      evaluation: { report: evaluation.report, confusion: evaluation.confusion }
+    },
+    async (tmp) => {
+      await writeDurably(
+        join(tmp, MODEL_FILES.report),
+        formatClassificationReport(evaluation.report) + '\n'
+      )
+      await writeTrainingCurvesPng(
+        trained.history,
+        join(tmp, MODEL_FILES.curves),
+        `${id}: training curves`
+      )
+      await writeConfusionPng(
+        evaluation.confusion,
+        CLASS_NAMES,
+        join(tmp, MODEL_FILES.confusion),
+        `${id}: test set confusion matrix`
+      )
+    }
+  )
+  return { modelDir, metadata, evaluation, history: trained.history, backend }
+}
+
+function limitSplit(
+  split: FashionMnist['train'],
+  limit: number | undefined
+): FashionMnist['train'] {
+  if (!limit || limit >= split.count) return split
+  return {
+    images: split.images.subarray(0, limit * IMAGE_PIXELS),
+    labels: split.labels.subarray(0, limit),
+    count: limit
+  }
+}
+
+function mean(values: number[]): number {
+  return values.length ? values.reduce((a, b) => a + b, 0) / values.length : NaN
+}

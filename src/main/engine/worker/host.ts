@@ -1,0 +1,214 @@
+// The main-thread side of the training worker: starts it on first use, routes its events to the job
+// that asked, turns a crash into an error for every job in flight, and starts a fresh worker on the
+// next request. The Electron main process, the command line and the HTTP server all use this class.
+import { randomUUID } from 'node:crypto'
+import { existsSync } from 'node:fs'
+import { dirname, join, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { Worker } from 'node:worker_threads'
+import type { EpochLogs, TrainConfig } from '@shared/training'
+import type {
+  BackendInfo,
+  ModelArtifacts,
+  TrainResult,
+  WorkerEvent,
+  WorkerRequest
+} from './protocol'
+
+export interface BatchProgress {
+  epoch: number
+  batch: number
+  batches: number
+  loss: number
+  accuracy: number
+}
+
+export interface TrainHooks {
+  onBatch?(p: BatchProgress): void
+  onEpoch?(logs: EpochLogs, numTensors: number): void
+}
+
+export interface TrainJob {
+  jobId: string
+  result: Promise<TrainResult>
+  /** Stops training before the next batch; `result` then rejects with TrainingCancelledError. */
+  cancel(): void
+}
+
+export class TrainingCancelledError extends Error {
+  constructor() {
+    super('training cancelled')
+    this.name = 'TrainingCancelledError'
+  }
+}
+
+export class WorkerCrashedError extends Error {
+  constructor(message: string) {
+    super(message)
+    this.name = 'WorkerCrashedError'
+  }
+}
+
+interface Pending {
+  resolve(value: unknown): void
+  reject(err: Error): void
+  hooks?: TrainHooks
+}
+
+export class TrainingHost {
+  private worker: Worker | undefined
+  private ready: Promise<BackendInfo> | undefined
+  private readonly pending = new Map<string, Pending>()
+  private readonly workerFile: string
+  private readonly progressIntervalMs: number
+
+  constructor(options: { workerFile?: string; progressIntervalMs?: number } = {}) {
+    this.workerFile = options.workerFile ?? resolveWorkerFile()
+    this.progressIntervalMs = options.progressIntervalMs ?? 200
+  }
+
+  /** The backend the worker runs on (starts the worker if needed). */
+  backend(): Promise<BackendInfo> {
+    this.start()
+    return this.ready as Promise<BackendInfo>
+  }
+
+  /** Starts a training job; progress arrives through the hooks while it runs. */
+  train(
+    config: TrainConfig,
+    images: Uint8Array,
+    labels: Uint8Array,
+    hooks: TrainHooks = {}
+  ): TrainJob {
+    const cancelFlag = new SharedArrayBuffer(4)
+    const jobId = randomUUID()
+    const result = this.request<TrainResult>(
+      {
+        type: 'train',
+        jobId,
+        config,
+        images,
+        labels,
+        cancelFlag,
+        progressIntervalMs: this.progressIntervalMs
+      },
+      hooks
+    )
+    return { jobId, result, cancel: () => Atomics.store(new Int32Array(cancelFlag), 0, 1) }
+  }
+
+  /** Class probabilities (count x 10, row-major) of a model for 28x28 uint8 images. */
+  async predict(artifacts: ModelArtifacts, images: Uint8Array): Promise<Float32Array> {
+    const jobId = randomUUID()
+    const out = await this.request<{ probabilities: Float32Array }>({
+      type: 'predict',
+      jobId,
+      artifacts,
+      images
+    })
+    return out.probabilities
+  }
+
+  /** tf.memory() inside the worker: used by tests to check that nothing leaks. */
+  memory(): Promise<{ numTensors: number; numBytes: number }> {
+    return this.request({ type: 'memory', jobId: randomUUID() })
+  }
+
+  /** Ends the worker; jobs in flight reject. A later request starts a new worker. */
+  async close(): Promise<void> {
+    const w = this.worker
+    if (!w) return
+    this.failAll(new WorkerCrashedError('the training worker was stopped'))
+    this.worker = undefined
+    this.ready = undefined
+    await w.terminate()
+  }
+
+  private request<T>(req: WorkerRequest, hooks?: TrainHooks): Promise<T> {
+    this.start()
+    return new Promise<T>((resolve, reject) => {
+      this.pending.set(req.jobId, { resolve: resolve as (v: unknown) => void, reject, hooks })
+      this.worker?.postMessage(req)
+    })
+  }
+
+  private start(): void {
+    if (this.worker) return
+    if (!existsSync(this.workerFile)) {
+      throw new Error(`training worker not found at ${this.workerFile}: run \`npm run build\``)
+    }
+    // TensorFlow's C++ logging reads the real environment, which a worker cannot change: set here.
+    process.env.TF_CPP_MIN_LOG_LEVEL ??= '2'
+    const worker = new Worker(this.workerFile)
+    this.worker = worker
+    this.ready = new Promise<BackendInfo>((resolve, reject) => {
+      const onMessage = (e: WorkerEvent): void => {
+        if (e.type === 'ready') resolve(e.backend)
+        if (e.type === 'error' && !e.jobId) reject(new WorkerCrashedError(e.message))
+      }
+      worker.on('message', onMessage)
+      worker.once('exit', (code) =>
+        reject(new WorkerCrashedError(`training worker exited (code ${code}) before it was ready`))
+      )
+    })
+    this.ready.catch(() => undefined) // surfaced through the jobs; avoid an unhandled rejection here
+    worker.on('message', (e: WorkerEvent) => this.dispatch(e))
+    worker.on('error', (err) => {
+      this.failAll(new WorkerCrashedError(`training worker crashed: ${err.message}`))
+    })
+    worker.on('exit', (code) => {
+      if (this.worker !== worker) return
+      this.worker = undefined
+      this.ready = undefined
+      this.failAll(new WorkerCrashedError(`training worker exited unexpectedly (code ${code})`))
+    })
+  }
+
+  private dispatch(e: WorkerEvent): void {
+    if (e.type === 'ready') return
+    if (e.type === 'error' && !e.jobId) return this.failAll(new WorkerCrashedError(e.message))
+    const job = this.pending.get(e.jobId as string)
+    if (!job) return
+    switch (e.type) {
+      case 'batch':
+        job.hooks?.onBatch?.(e)
+        return
+      case 'epoch':
+        job.hooks?.onEpoch?.(e.logs, e.numTensors)
+        return
+      case 'trained':
+        return this.settle(e.jobId, () => job.resolve(e.result))
+      case 'predicted':
+        return this.settle(e.jobId, () => job.resolve(e.result))
+      case 'memory':
+        return this.settle(e.jobId, () =>
+          job.resolve({ numTensors: e.numTensors, numBytes: e.numBytes })
+        )
+      case 'cancelled':
+        return this.settle(e.jobId, () => job.reject(new TrainingCancelledError()))
+      case 'error':
+        return this.settle(e.jobId as string, () => job.reject(new Error(e.message)))
+    }
+  }
+
+  private settle(jobId: string, fn: () => void): void {
+    this.pending.delete(jobId)
+    fn()
+  }
+
+  private failAll(err: Error): void {
+    const jobs = [...this.pending.values()]
+    this.pending.clear()
+    for (const job of jobs) job.reject(err)
+  }
+}
+
+/** out/main/training-worker.js beside the bundled engine, or in the repo when running from source. */
+export function resolveWorkerFile(): string {
+  const candidates = [
+    process.env.FASHION_STUDIO_WORKER,
+    join(dirname(fileURLToPath(import.meta.url)), 'training-worker.js'),
+    resolve('out/main/training-worker.js')
+  ]
+  return candidates.find((c): c is string => !!c && existsSync(c)) ?? (candidates[1] as string)
+}

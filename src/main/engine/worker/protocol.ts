@@ -1,0 +1,65 @@
+// Messages between the TrainingHost (main thread) and the training worker, which alone loads
+// TensorFlow. Tensors never cross: pixels, labels and weights travel as typed arrays (transferred,
+// not copied, where the sender no longer needs them). Every job-scoped message carries its jobId.
+import type { EpochLogs, TrainConfig } from '@shared/training'
+
+/** Which TensorFlow backend the worker runs on; `native` is false for the WebAssembly fallback. */
+export interface BackendInfo {
+  name: string
+  native: boolean
+  tfjsVersion: string
+  /** Set when the worker fell back from native TensorFlow, with the reason. */
+  warning?: string
+}
+
+/** A tfjs layers model in memory: the content of model.json plus the concatenated weights. */
+export interface ModelArtifacts {
+  modelTopology: unknown
+  weightSpecs: { name: string; shape: number[]; dtype: 'float32' | 'int32' }[]
+  weightData: ArrayBuffer
+}
+
+export interface TrainResult {
+  artifacts: ModelArtifacts
+  history: EpochLogs[]
+  trainSeconds: number
+}
+
+export interface PredictResult {
+  /** Row-major count x numClasses probabilities. */
+  probabilities: Float32Array
+}
+
+export type WorkerRequest =
+  | {
+      type: 'train'
+      jobId: string
+      config: TrainConfig
+      /** count x 784 pixels, 0..255, the training images (the validation split is taken in the worker). */
+      images: Uint8Array
+      labels: Uint8Array
+      /** Int32 flag set to 1 by the host to cancel: read between batches while the loop runs. */
+      cancelFlag: SharedArrayBuffer
+      /** Minimum milliseconds between two batch events. */
+      progressIntervalMs: number
+    }
+  | { type: 'predict'; jobId: string; artifacts: ModelArtifacts; images: Uint8Array }
+  | { type: 'memory'; jobId: string }
+
+export type WorkerEvent =
+  | { type: 'ready'; backend: BackendInfo }
+  | {
+      type: 'batch'
+      jobId: string
+      epoch: number
+      batch: number
+      batches: number
+      loss: number
+      accuracy: number
+    }
+  | { type: 'epoch'; jobId: string; logs: EpochLogs; numTensors: number }
+  | { type: 'trained'; jobId: string; result: TrainResult }
+  | { type: 'predicted'; jobId: string; result: PredictResult }
+  | { type: 'memory'; jobId: string; numTensors: number; numBytes: number }
+  | { type: 'cancelled'; jobId: string }
+  | { type: 'error'; jobId?: string; message: string }
