@@ -1,13 +1,13 @@
 // Conversion between the trained variables and a standard tfjs Layers model, which is what a model
 // directory stores (model.json + weights.bin), so that any tfjs tool can load our models.
-import type { LayersModel } from '@tensorflow/tfjs'
+import type { LayersModel, Tensor } from '@tensorflow/tfjs'
 import { IMAGE_PIXELS } from '@shared/classes'
 import type { Tf } from '../worker/backend'
 import type { ModelArtifacts } from '../worker/protocol'
 import type { DenseNetwork } from './dense-network'
 
 /** A Sequential model equal to the network, with softmax on the output layer. */
-export function toLayersModel(tf: Tf, network: DenseNetwork): LayersModel {
+export function toLayersModel(tf: Tf, network: DenseNetwork, weights: Tensor): LayersModel {
   const sizes = network.layerSizes
   const model = tf.sequential()
   for (let i = 1; i < sizes.length; i++) {
@@ -21,7 +21,7 @@ export function toLayersModel(tf: Tf, network: DenseNetwork): LayersModel {
       })
     )
   }
-  model.setWeights(network.params)
+  tf.tidy(() => model.setWeights(network.split(weights)))
   return model
 }
 

@@ -7,10 +7,10 @@ import type { Tensor, Tensor2D } from '@tensorflow/tfjs'
 import { IMAGE_PIXELS, NUM_CLASSES } from '@shared/classes'
 import type { EpochLogs, TrainConfig } from '@shared/training'
 import type { Tf } from '../worker/backend'
-import { Adam } from './adam'
 import { DenseNetwork } from './dense-network'
 import { mulberry32, shuffledIndices } from './random'
 import type { RawOps } from './raw-ops'
+import { NativeWeights, TfjsWeights, type TrainableWeights } from './trainable-weights'
 
 export interface TrainHooks {
   onBatch(p: {
@@ -39,7 +39,7 @@ interface Split {
   count: number
 }
 
-/** Trains a DenseNetwork on the given images; the caller owns (and disposes) the returned network. */
+/** Trains a DenseNetwork on the given images; the caller disposes the returned weights. */
 export function trainDense(
   tf: Tf,
   ops: RawOps | undefined,
@@ -47,7 +47,7 @@ export function trainDense(
   images: Uint8Array,
   labels: Uint8Array,
   hooks: TrainHooks
-): { network: DenseNetwork; history: EpochLogs[] } {
+): { network: DenseNetwork; weights: Tensor; history: EpochLogs[] } {
   const count = labels.length
   if (images.length !== count * IMAGE_PIXELS) {
     throw new Error(
@@ -59,8 +59,13 @@ export function trainDense(
     throw new Error(`validation split ${config.validationSplit} leaves no training images`)
   const train = makeSplit(tf, images, labels, 0, trainCount)
   const val = trainCount < count ? makeSplit(tf, images, labels, trainCount, count) : undefined
-  const network = new DenseNetwork(tf, IMAGE_PIXELS, config.hiddenUnits, NUM_CLASSES, config.seed)
-  const adam = new Adam(tf, network.params, { learningRate: config.learningRate })
+  const network = new DenseNetwork(tf, IMAGE_PIXELS, config.hiddenUnits, NUM_CLASSES)
+  const initial = network.initialWeights(config.seed)
+  const adam = { learningRate: config.learningRate }
+  const weights: TrainableWeights = ops
+    ? new NativeWeights(tf, ops, network, initial, adam)
+    : new TfjsWeights(tf, network, initial, adam)
+  initial.dispose()
   const lossSum = tf.tidy(() => tf.variable(tf.scalar(0), false))
   const correctSum = tf.tidy(() => tf.variable(tf.scalar(0), false))
   const random = mulberry32(config.seed)
@@ -88,13 +93,10 @@ export function trainDense(
           const x = tf.gather(train.x, idx)
           const y = tf.gather(train.oneHot, idx)
           const l = tf.gather(train.labels, idx)
-          const out = ops
-            ? network.stepNative(ops, x, y, l, size)
-            : network.stepGeneric(x, y, l, size)
-          adam.apply(out.grads)
+          const out = weights.step(x, y, l, size)
           lossSum.assign(tf.add(lossSum, out.lossSum))
           correctSum.assign(tf.add(correctSum, out.correct))
-          tf.dispose(out.correct) // the generic step keeps it out of tidy (see stepGeneric)
+          tf.dispose(out.correct) // TfjsWeights keeps it out of tidy (see its step)
         })
         seen += size
         const now = performance.now()
@@ -113,7 +115,7 @@ export function trainDense(
       const loss = lossSum.dataSync()[0]! / trainCount
       const accuracy = correctSum.dataSync()[0]! / trainCount
       const seconds = (performance.now() - started) / 1000
-      const v = val ? evaluateSplit(tf, ops, network, val) : { loss: NaN, accuracy: NaN }
+      const v = val ? evaluateSplit(tf, ops, network, weights, val) : { loss: NaN, accuracy: NaN }
       const logs: EpochLogs = {
         epoch,
         loss,
@@ -125,12 +127,9 @@ export function trainDense(
       history.push(logs)
       hooks.onEpoch(logs)
     }
-    return { network, history }
-  } catch (err) {
-    network.dispose()
-    throw err
+    return { network, weights: weights.read(), history }
   } finally {
-    adam.dispose()
+    weights.dispose()
     for (const t of [lossSum, correctSum, train.x, train.oneHot, train.labels]) t.dispose()
     if (val) for (const t of [val.x, val.oneHot, val.labels]) t.dispose()
   }
@@ -141,17 +140,20 @@ function evaluateSplit(
   tf: Tf,
   ops: RawOps | undefined,
   network: DenseNetwork,
+  weights: TrainableWeights,
   split: Split
 ): { loss: number; accuracy: number } {
   const chunk = 2000
   let loss = 0
   let correct = 0
+  // One read per evaluation, not per chunk.
+  const flat = weights.read()
   for (let start = 0; start < split.count; start += chunk) {
     const size = Math.min(chunk, split.count - start)
     const [l, c] = tf.tidy(() => {
       const x = tf.slice(split.x, [start, 0], [size, IMAGE_PIXELS])
       const y = tf.slice(split.oneHot, [start, 0], [size, NUM_CLASSES])
-      const logits = network.logits(x)
+      const logits = network.logits(flat, x)
       const perExample = ops
         ? ops.softmaxCrossEntropy(logits, y).loss
         : tf.losses.softmaxCrossEntropy(y, logits, undefined, tf.Reduction.NONE)
@@ -162,6 +164,7 @@ function evaluateSplit(
     correct += c!.dataSync()[0]!
     tf.dispose([l!, c!])
   }
+  flat.dispose()
   return { loss: loss / split.count, accuracy: correct / split.count }
 }
 

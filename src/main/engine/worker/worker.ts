@@ -83,7 +83,7 @@ async function train(req: Extract<WorkerRequest, { type: 'train' }>): Promise<vo
     throw err
   }
   const trainSeconds = (performance.now() - t0) / 1000
-  const model = toLayersModel(tf, result.network)
+  const model = toLayersModel(tf, result.network, result.weights)
   try {
     const artifacts = await saveToArtifacts(tf, model)
     post(
@@ -96,7 +96,7 @@ async function train(req: Extract<WorkerRequest, { type: 'train' }>): Promise<vo
     )
   } finally {
     model.dispose()
-    result.network.dispose()
+    result.weights.dispose()
   }
 }
 
