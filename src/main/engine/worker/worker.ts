@@ -3,6 +3,7 @@
 // loop keeps this thread busy and a 'cancel' message would only be read after it ends.
 import { parentPort } from 'node:worker_threads'
 import type { MessagePort } from 'node:worker_threads'
+import type { Tensor } from '@tensorflow/tfjs'
 import { NUM_CLASSES, IMAGE_PIXELS } from '@shared/classes'
 import { loadBackend } from './backend'
 import type { WorkerEvent, WorkerRequest } from './protocol'
@@ -115,7 +116,8 @@ async function predict(req: Extract<WorkerRequest, { type: 'predict' }>): Promis
       for (let i = 0; i < px.length; i++) px[i] = src[i]! / 255
       const out = tf.tidy(
         () =>
-          model.predict(tf.tensor2d(px, [size, IMAGE_PIXELS])) as import('@tensorflow/tfjs').Tensor
+          // batchSize: predict's default of 32 made 10,000 images 15x slower than one call.
+          model.predict(tf.tensor2d(px, [size, IMAGE_PIXELS]), { batchSize: size }) as Tensor
       )
       probabilities.set(out.dataSync() as Float32Array, start * NUM_CLASSES)
       out.dispose()
