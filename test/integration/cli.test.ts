@@ -170,3 +170,38 @@ describe('fashion-studio evaluate', () => {
     expect(run.stderr).toMatch(message)
   })
 })
+
+describe('fashion-studio data', () => {
+  it('downloads the dataset with progress and verified checksums from a mirror', async () => {
+    const { createServer } = await import('node:http')
+    const { createReadStream, statSync } = await import('node:fs')
+    const source = '/usr/share/datasets/fashion-mnist'
+    const server = createServer((req, res) => {
+      const file = join(source, (req.url ?? '').replace(/^\//, ''))
+      if (!existsSync(file)) return void res.writeHead(404).end()
+      res.writeHead(200, { 'content-length': statSync(file).size })
+      createReadStream(file).pipe(res)
+    })
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
+    const port = (server.address() as { port: number }).port
+    try {
+      const dir = join(tmp, 'downloaded')
+      const run = await runCli([
+        'data',
+        'download',
+        '--data',
+        dir,
+        '--url',
+        `http://127.0.0.1:${port}/`
+      ])
+      expect(run.code, run.stderr).toBe(0)
+      expect(run.stderr).toMatch(/t10k-labels-idx1-ubyte\.gz: 100%/)
+      expect(run.stdout).toMatch(/downloaded and verified/)
+      const info = await runCli(['data', 'info', '--data', dir])
+      expect(info.stdout).toMatch(/60000 training and 10000 test images/)
+      expect(info.stdout).toMatch(/Ankle boot {2}train {2}6000 {2}test {2}1000/)
+    } finally {
+      server.close()
+    }
+  })
+})
