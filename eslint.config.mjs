@@ -3,7 +3,18 @@ import tseslint from 'typescript-eslint'
 import vue from 'eslint-plugin-vue'
 
 export default tseslint.config(
-  { ignores: ['out/**', 'node_modules/**', 'workspace/**', 'bin/**', 'scripts/**', 'bench/**'] },
+  {
+    ignores: [
+      'out/**',
+      'dist/**',
+      'test-results/**',
+      'node_modules/**',
+      'workspace/**',
+      'bin/**',
+      'scripts/**',
+      'bench/**'
+    ]
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   ...vue.configs['flat/recommended'],

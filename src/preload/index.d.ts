@@ -1,12 +1,10 @@
-/** What the renderer may call (window.api); grows with the studio. */
-export interface StudioApi {
-  engine: {
-    getBackend(): Promise<{ name: string; native: boolean; tfjsVersion: string; warning?: string }>
-  }
-}
+import type { StudioApi } from '../shared/studio-api'
 
 declare global {
   interface Window {
-    api: StudioApi
+    /** Set by the preload inside Electron; absent in browser mode (the bridge client is used). */
+    api?: StudioApi
   }
 }
+
+export type { StudioApi }

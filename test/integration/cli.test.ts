@@ -55,6 +55,7 @@ describe('fashion-studio train', () => {
       'history.json',
       'metadata.json',
       'model.json',
+      'test-probabilities.bin',
       'training-curves.png',
       'weights.bin'
     ])

@@ -2,6 +2,7 @@
 import { Command } from 'commander'
 import { registerDataCommands } from './data-command'
 import { registerEvaluateCommand } from './evaluate-command'
+import { registerStudioCommand } from './studio-command'
 import { registerTrainCommand } from './train-command'
 
 const program = new Command()
@@ -13,6 +14,7 @@ const program = new Command()
 registerTrainCommand(program)
 registerEvaluateCommand(program)
 registerDataCommands(program)
+registerStudioCommand(program)
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   console.error(`error: ${err instanceof Error ? err.message : String(err)}`)

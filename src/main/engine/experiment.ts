@@ -18,6 +18,8 @@ export interface ExperimentOptions {
   host: TrainingHost
   config: TrainConfig
   dataDir: string
+  /** The dataset already in memory (the studio keeps it loaded); read from dataDir otherwise. */
+  data?: FashionMnist
   /** Folder that receives the new model directory (a unique name is chosen inside it)… */
   modelsDir: string
   /** …unless an exact output directory is given. */
@@ -42,7 +44,7 @@ export interface ExperimentResult {
 /** Trains, evaluates and saves one model; rejects with TrainingCancelledError if cancelled. */
 export async function runExperiment(o: ExperimentOptions): Promise<ExperimentResult> {
   o.onStage?.('loading-data', o.dataDir)
-  const data = await loadFashionMnist(o.dataDir)
+  const data = o.data ?? (await loadFashionMnist(o.dataDir))
   const train = limitSplit(data.train, o.trainLimit)
   const backend = await o.host.backend()
   o.onStage?.('training')
@@ -106,6 +108,11 @@ export async function runExperiment(o: ExperimentOptions): Promise<ExperimentRes
       evaluation: { report: evaluation.report, confusion: evaluation.confusion }
     },
     async (tmp) => {
+      // Per-image test probabilities, so the studio's drill-down needs no new prediction.
+      await writeDurably(
+        join(tmp, MODEL_FILES.testProbabilities),
+        new Uint8Array(evaluation.probabilities.buffer)
+      )
       await writeDurably(
         join(tmp, MODEL_FILES.report),
         formatClassificationReport(evaluation.report) + '\n'

@@ -18,6 +18,7 @@ export const MODEL_FILES = {
   history: 'history.json',
   evaluation: 'evaluation.json',
   report: 'classification-report.txt',
+  testProbabilities: 'test-probabilities.bin',
   curves: 'training-curves.png',
   confusion: 'confusion-matrix.png'
 } as const

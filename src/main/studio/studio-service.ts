@@ -1,0 +1,278 @@
+// The studio's main-process side, Electron-free: every call of the contract (src/shared/studio-api.ts)
+// with its arguments validated, and the 'training:state' event. Electron's IPC (src/main/ipc.ts) and
+// the loopback HTTP bridge (bridge-server.ts) are thin carriers of this one class.
+import { randomUUID } from 'node:crypto'
+import { EventEmitter } from 'node:events'
+import { readdir, readFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { CLASS_NAMES, NUM_CLASSES } from '@shared/classes'
+import type { ClassificationReport } from '@shared/metrics'
+import {
+  describeArgsError,
+  isStudioChannel,
+  studioCallArgs,
+  type CellImages,
+  type ModelDetail,
+  type ModelSummary,
+  type StudioCallResults,
+  type StudioChannel,
+  type StudioEvent,
+  type StudioEvents
+} from '@shared/studio-api'
+import { SEED_PRESET } from '@shared/training'
+import type { z } from 'zod'
+import { loadFashionMnist, type FashionMnist } from '../engine/data/fashion-mnist'
+import { argmaxRows } from '../engine/evaluation/evaluate'
+import type { ModelMetadata } from '../engine/models/metadata'
+import { MODEL_FILES, ModelDirError, readModelDir } from '../engine/models/model-dir'
+import { modelsDir } from '../engine/workspace'
+import { TrainingHost } from '../engine/worker/host'
+import { imageItem, SplitIndex } from './dataset-index'
+import { TrainingSession } from './training-session'
+
+export class StudioArgsError extends Error {
+  constructor(message: string) {
+    super(message)
+    this.name = 'StudioArgsError'
+  }
+}
+
+const FASHION_MNIST_ID = 'fashion-mnist'
+/** Model ids are directory names under <workspace>/models: nothing that could leave that folder. */
+const MODEL_ID = /^[A-Za-z0-9][A-Za-z0-9._-]*$/
+
+type Args<C extends StudioChannel> = z.output<(typeof studioCallArgs)[C]>
+
+export class StudioService {
+  private readonly host: TrainingHost
+  private readonly events = new EventEmitter()
+  private data: Promise<{ data: FashionMnist; train: SplitIndex; test: SplitIndex }> | undefined
+  private session: TrainingSession | undefined
+  private readonly probabilities = new Map<string, Float32Array>()
+
+  constructor(
+    private readonly options: { workspace: string; dataDir: string; host?: TrainingHost }
+  ) {
+    this.host = options.host ?? new TrainingHost()
+  }
+
+  /** Validates rawArgs against the channel's schema and runs the call. */
+  async call(channel: StudioChannel, rawArgs: unknown): Promise<unknown> {
+    if (!isStudioChannel(channel)) throw new StudioArgsError(`unknown channel ${String(channel)}`)
+    const parsed = studioCallArgs[channel].safeParse(rawArgs ?? {})
+    if (!parsed.success) throw new StudioArgsError(describeArgsError(channel, parsed.error))
+    return this.dispatch(channel, parsed.data)
+  }
+
+  on<E extends StudioEvent>(event: E, listener: (payload: StudioEvents[E]) => void): () => void {
+    this.events.on(event, listener)
+    return () => this.events.off(event, listener)
+  }
+
+  /** Cancels a running job, waits for it to end, and stops the worker. */
+  async close(): Promise<void> {
+    if (this.session?.running) {
+      this.session.cancel()
+      await this.session.finished
+    }
+    await this.host.close()
+  }
+
+  private async dispatch<C extends StudioChannel>(
+    channel: C,
+    args: Args<C>
+  ): Promise<StudioCallResults[C]> {
+    const a = args as Args<StudioChannel> & Record<string, unknown>
+    type R = StudioCallResults[C]
+    switch (channel) {
+      case 'app:get-info':
+        return {
+          version: '0.1.0',
+          backend: await this.host.backend(),
+          workspace: this.options.workspace,
+          dataDir: this.options.dataDir
+        } as R
+      case 'datasets:list': {
+        const d = await this.dataset()
+        return [
+          {
+            id: FASHION_MNIST_ID,
+            name: 'Fashion-MNIST',
+            dir: this.options.dataDir,
+            classes: [...CLASS_NAMES],
+            counts: { train: d.train.counts(), test: d.test.counts() }
+          }
+        ] as R
+      }
+      case 'datasets:get-images': {
+        const { datasetId, split, label, offset, limit } = a as Args<'datasets:get-images'>
+        this.checkDataset(datasetId)
+        const d = await this.dataset()
+        return (split === 'train' ? d.train : d.test).page(label, offset, limit) as R
+      }
+      case 'presets:list':
+        return [
+          {
+            id: 'seed',
+            name: 'Seed MLP (the study)',
+            description:
+              '784-128-64-10 dense network, ReLU, softmax, Adam, categorical cross-entropy: the original Keras study (about 0.88 test accuracy).',
+            defaults: SEED_PRESET
+          }
+        ] as R
+      case 'training:start':
+        return (await this.startTraining(a as Args<'training:start'>)) as R
+      case 'training:cancel': {
+        const { jobId } = a as Args<'training:cancel'>
+        if (this.session?.state.jobId !== jobId)
+          throw new StudioArgsError(`training:cancel: no job ${jobId}`)
+        this.session.cancel()
+        return this.session.state as R
+      }
+      case 'training:get-state':
+        return (this.session?.state ?? null) as R
+      case 'models:list':
+        return (await this.listModels()) as R
+      case 'models:get':
+        return (await this.modelDetail((a as Args<'models:get'>).modelId)) as R
+      case 'models:get-cell': {
+        const { modelId, trueClass, predictedClass } = a as Args<'models:get-cell'>
+        return (await this.cellImages(modelId, trueClass, predictedClass)) as R
+      }
+    }
+    throw new StudioArgsError(`unknown channel ${String(channel)}`)
+  }
+
+  private checkDataset(datasetId: string): void {
+    if (datasetId !== FASHION_MNIST_ID) throw new StudioArgsError(`unknown dataset "${datasetId}"`)
+  }
+
+  /** Fashion-MNIST, loaded once; a failed load is retried on the next call (the folder may be back). */
+  private dataset(): Promise<{ data: FashionMnist; train: SplitIndex; test: SplitIndex }> {
+    this.data ??= loadFashionMnist(this.options.dataDir).then((data) => ({
+      data,
+      train: new SplitIndex(data.train),
+      test: new SplitIndex(data.test)
+    }))
+    this.data.catch(() => (this.data = undefined))
+    return this.data
+  }
+
+  private async startTraining(args: Args<'training:start'>) {
+    this.checkDataset(args.datasetId)
+    if (this.session?.running) throw new StudioArgsError('a training run is already in progress')
+    const { data } = await this.dataset()
+    const backend = await this.host.backend()
+    this.session = new TrainingSession({
+      host: this.host,
+      config: args.config,
+      datasetId: args.datasetId,
+      data,
+      dataDir: this.options.dataDir,
+      modelsDir: modelsDir(this.options.workspace),
+      backend,
+      jobId: randomUUID(),
+      onChange: (state) => this.events.emit('training:state', state)
+    })
+    return this.session.state
+  }
+
+  private modelDir(modelId: string): string {
+    if (!MODEL_ID.test(modelId)) throw new StudioArgsError(`invalid model id "${modelId}"`)
+    return join(modelsDir(this.options.workspace), modelId)
+  }
+
+  private async listModels(): Promise<ModelSummary[]> {
+    const root = modelsDir(this.options.workspace)
+    const names = await readdir(root).catch(() => [] as string[])
+    const summaries: ModelSummary[] = []
+    for (const name of names.filter((n) => MODEL_ID.test(n))) {
+      // Half-written (".partial") folders never match MODEL_ID; unreadable models are left out here
+      // and explain themselves when opened.
+      const text = await readFile(join(root, name, MODEL_FILES.metadata), 'utf8').catch(
+        () => undefined
+      )
+      if (!text) continue
+      try {
+        summaries.push(toSummary(name, JSON.parse(text) as ModelMetadata))
+      } catch {
+        continue
+      }
+    }
+    return summaries.sort((x, y) => y.createdAt.localeCompare(x.createdAt))
+  }
+
+  private async modelDetail(modelId: string): Promise<ModelDetail> {
+    const dir = this.modelDir(modelId)
+    const model = await readModelDir(dir)
+    const evaluation = await readFile(join(dir, MODEL_FILES.evaluation), 'utf8')
+      .then((t) => JSON.parse(t) as { report: ClassificationReport; confusion: number[][] })
+      .catch(() => {
+        throw new ModelDirError(dir, `${MODEL_FILES.evaluation} is missing or corrupt`)
+      })
+    return {
+      summary: toSummary(modelId, model.metadata),
+      classes: model.metadata.classes,
+      history: model.history,
+      report: evaluation.report,
+      confusion: evaluation.confusion
+    }
+  }
+
+  private async cellImages(
+    modelId: string,
+    trueClass: number,
+    predictedClass: number
+  ): Promise<CellImages> {
+    const probs = await this.testProbabilities(modelId)
+    const { data } = await this.dataset()
+    const predicted = argmaxRows(probs, NUM_CLASSES)
+    const items = []
+    for (let i = 0; i < data.test.count; i++) {
+      if (data.test.labels[i] !== trueClass || predicted[i] !== predictedClass) continue
+      const row = Array.from(probs.subarray(i * NUM_CLASSES, (i + 1) * NUM_CLASSES))
+      items.push({
+        ...imageItem(data.test, i),
+        predicted: predictedClass,
+        confidence: row[predictedClass]!,
+        probabilities: row
+      })
+    }
+    items.sort((x, y) => y.confidence - x.confidence)
+    return { trueClass, predictedClass, items }
+  }
+
+  /** Per-image test probabilities: saved with the model, or predicted once and kept. */
+  private async testProbabilities(modelId: string): Promise<Float32Array> {
+    const cached = this.probabilities.get(modelId)
+    if (cached) return cached
+    const dir = this.modelDir(modelId)
+    const { data } = await this.dataset()
+    const expected = data.test.count * NUM_CLASSES * 4
+    const saved = await readFile(join(dir, MODEL_FILES.testProbabilities)).catch(() => undefined)
+    let probs: Float32Array
+    if (saved && saved.length === expected) {
+      probs = new Float32Array(
+        saved.buffer.slice(saved.byteOffset, saved.byteOffset + saved.length)
+      )
+    } else {
+      const model = await readModelDir(dir)
+      probs = await this.host.predict(model.artifacts, data.test.images)
+    }
+    this.probabilities.set(modelId, probs)
+    return probs
+  }
+}
+
+function toSummary(id: string, m: ModelMetadata): ModelSummary {
+  return {
+    id,
+    createdAt: m.createdAt,
+    preset: m.preset,
+    config: m.config,
+    backend: m.backend,
+    metrics: m.metrics,
+    timings: { trainSeconds: m.timings.trainSeconds, secondsPerEpoch: m.timings.secondsPerEpoch },
+    parent: m.parent
+  }
+}

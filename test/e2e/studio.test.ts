@@ -1,0 +1,180 @@
+// End to end: the real, built renderer in Debian's Chromium, against the real engine through the
+// loopback bridge (the Electron binary cannot be had on these machines). One walk through the main
+// story, screenshots of each view in test-results/screenshots/ (look at them after UI changes).
+// Bad input tried: an out-of-range epoch count in the Train form; cancel mid-run.
+import { existsSync } from 'node:fs'
+import { mkdir, mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join, resolve } from 'node:path'
+import { chromium, type Browser, type Page } from 'playwright-core'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { startBridge, type Bridge } from '../../src/main/studio/bridge-server'
+import { StudioService } from '../../src/main/studio/studio-service'
+import { TrainingHost } from '../../src/main/engine/worker/host'
+import { realDataDir, WORKER_FILE } from '../helpers/real-data'
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
+const SHOTS = resolve('test-results/screenshots')
+
+let workspace: string
+let service: StudioService
+let bridge: Bridge
+let browser: Browser
+let page: Page
+const consoleErrors: string[] = []
+
+const byId = (id: string) => page.getByTestId(id)
+const shot = (name: string) => page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true })
+
+beforeAll(async () => {
+  if (!existsSync(CHROMIUM)) throw new Error(`no Chromium at ${CHROMIUM}: run npm run setup`)
+  await mkdir(SHOTS, { recursive: true })
+  workspace = await mkdtemp(join(tmpdir(), 'fs-e2e-'))
+  service = new StudioService({
+    workspace,
+    dataDir: realDataDir(),
+    host: new TrainingHost({ workerFile: WORKER_FILE })
+  })
+  bridge = await startBridge({ service, rendererDir: resolve('out/renderer') })
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: [
+      '--no-sandbox',
+      '--headless',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync'
+    ]
+  })
+  page = await browser.newPage({ viewport: { width: 1440, height: 960 }, reducedMotion: 'reduce' })
+  page.on('console', (m) => m.type() === 'error' && consoleErrors.push(m.text()))
+  page.on('pageerror', (e) => consoleErrors.push(e.message))
+  await page.goto(bridge.openUrl)
+}, 60_000)
+
+afterAll(async () => {
+  await browser?.close()
+  await bridge?.close()
+  await service?.close()
+  await rm(workspace, { recursive: true, force: true })
+})
+
+describe('studio in a real browser', () => {
+  it('runs sandboxed: no Node in the page, and the token is removed from the address bar', async () => {
+    expect(await page.evaluate(() => typeof (globalThis as { require?: unknown }).require)).toBe(
+      'undefined'
+    )
+    expect(page.url()).not.toContain('token=')
+    await expect.poll(() => byId('backend-badge').textContent()).toMatch(/tensorflow/)
+  })
+
+  it('shows the dataset: counts chart, thumbnails, class filter and paging', async () => {
+    await byId('nav-datasets').click()
+    await byId('class-count-chart').waitFor()
+    await expect.poll(() => byId('thumb').count()).toBeGreaterThan(20)
+    await shot('01-datasets')
+    await byId('class-filter').selectOption('9')
+    await expect
+      .poll(
+        async () =>
+          new Set(
+            await byId('thumb').evaluateAll((els) => els.map((e) => e.getAttribute('data-label')))
+          ).size === 1 && (await byId('thumb').first().getAttribute('data-label'))
+      )
+      .toBe('9')
+    const before = await byId('page-info').textContent()
+    await byId('page-next').click()
+    await expect.poll(() => byId('page-info').textContent()).not.toBe(before)
+    await byId('thumb').first().click()
+    await byId('image-viewer').waitFor()
+    await shot('02-dataset-image')
+    await byId('viewer-close').click()
+  })
+
+  it('rejects an out-of-range epoch count with a message', async () => {
+    await byId('nav-train').click()
+    await byId('input-epochs').fill('0')
+    await expect.poll(() => byId('field-error').count()).toBeGreaterThan(0)
+    expect(await byId('train-start').isDisabled()).toBe(true)
+    await shot('03-train-invalid')
+  })
+
+  it('trains with a live chart that moves during the epoch, then opens the model', async () => {
+    await byId('input-epochs').fill('3')
+    await expect.poll(() => byId('field-error').count()).toBe(0)
+    await byId('train-start').click()
+    // Points appear while the first epoch is still running.
+    await expect
+      .poll(async () => Number(await byId('live-chart').getAttribute('data-points')), {
+        timeout: 30_000
+      })
+      .toBeGreaterThan(2)
+    await shot('04-training-live')
+    await expect
+      .poll(() => byId('training-status').textContent(), { timeout: 90_000 })
+      .toMatch(/done/i)
+    await shot('05-training-done')
+    await byId('open-model').click()
+    await byId('report-table').waitFor()
+    await byId('training-curves').waitFor()
+    await expect.poll(() => byId('confusion-cell').count()).toBe(100)
+    await shot('06-model')
+  })
+
+  it.each([
+    [6, 0],
+    [8, 8]
+  ])('opens confusion cell (true %i, predicted %i) on exactly its test images', async (t, p) => {
+    const cell = page.locator(`[data-testid="confusion-cell"][data-true="${t}"][data-pred="${p}"]`)
+    const count = Number((await cell.textContent())?.trim())
+    await cell.click()
+    await byId('cell-gallery').waitFor()
+    await expect.poll(() => byId('gallery-item').count()).toBe(count)
+    const state = (await service.call('training:get-state', {})) as { modelId: string }
+    const truth = (await service.call('models:get-cell', {
+      modelId: state.modelId,
+      trueClass: t,
+      predictedClass: p
+    })) as { items: { index: number }[] }
+    const shown = await byId('gallery-item').evaluateAll((els) =>
+      els.map((e) => Number(e.getAttribute('data-index')))
+    )
+    expect(new Set(shown)).toEqual(new Set(truth.items.slice(0, shown.length).map((i) => i.index)))
+    await byId('gallery-sort').selectOption('asc')
+    const confidences = await byId('gallery-item').evaluateAll((els) =>
+      els.map((e) => Number(e.getAttribute('data-confidence')))
+    )
+    expect(confidences).toEqual([...confidences].sort((a, b) => a - b))
+    await shot(`07-drilldown-${t}-${p}`)
+    await byId('gallery-item').first().click()
+    await byId('image-viewer').waitFor()
+    await shot(`08-viewer-${t}-${p}`)
+    await byId('viewer-close').click()
+    await byId('gallery-close').click()
+  })
+
+  it('cancels a run and keeps working', async () => {
+    await byId('nav-train').click()
+    await byId('input-epochs').fill('50')
+    await byId('train-start').click()
+    await expect
+      .poll(async () => Number(await byId('live-chart').getAttribute('data-points')), {
+        timeout: 30_000
+      })
+      .toBeGreaterThan(0)
+    await byId('train-cancel').click()
+    await expect
+      .poll(() => byId('training-status').textContent(), { timeout: 30_000 })
+      .toMatch(/cancel/i)
+    await shot('09-cancelled')
+    await byId('nav-models').click()
+    await expect.poll(() => byId('model-row').count()).toBe(1)
+  })
+
+  it('logged no errors in the page', () => {
+    expect(consoleErrors).toEqual([])
+  })
+})
