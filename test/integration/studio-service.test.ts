@@ -3,7 +3,7 @@
 // out of range, a model id that tries to leave the models folder, a missing and a corrupt model
 // directory, a second run while one is running, cancel before the first batch, close() mid-training.
 import { existsSync } from 'node:fs'
-import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises'
+import { mkdir, mkdtemp, readdir, rm, symlink, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -204,6 +204,28 @@ describe('training and models', () => {
     await expect(call('models:get', { modelId: 'gone' })).rejects.toThrow(/gone: not found/)
     const list = await call<{ id: string }[]>('models:list')
     expect(list.map((m) => m.id)).not.toContain('broken-model')
+  })
+
+  it('names the missing file when the dataset folder is gone, and recovers when it is back', async () => {
+    const folder = join(workspace, 'data-that-moves')
+    const own = new StudioService({
+      workspace,
+      dataDir: folder,
+      host: new TrainingHost({ workerFile: WORKER_FILE })
+    })
+    try {
+      await expect(own.call('datasets:list', {})).rejects.toThrow(
+        /data-that-moves\/.*train-images-idx3-ubyte\.gz: file not found/
+      )
+      await expect(
+        own.call('training:start', { datasetId: 'fashion-mnist', config: SEED_PRESET })
+      ).rejects.toThrow(/file not found/)
+      await symlink(realDataDir(), folder)
+      const [d] = (await own.call('datasets:list', {})) as { counts: { test: number[] } }[]
+      expect(d!.counts.test[0]).toBe(1000)
+    } finally {
+      await own.close()
+    }
   })
 
   it('close() during training cancels the run and leaves no model behind', async () => {
