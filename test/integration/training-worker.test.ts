@@ -151,3 +151,27 @@ describe('fallback', () => {
     }
   })
 })
+
+describe('loaded models', () => {
+  it('predicts with a kept model from uint8 and float input alike, and after a worker crash', async () => {
+    const own = new TrainingHost({ workerFile: WORKER_FILE })
+    try {
+      const { images, labels } = await firstTrainImages(1000)
+      const { artifacts } = await own.train({ ...SEED_PRESET, epochs: 1 }, images, labels).result
+      const few = images.slice(0, 5 * IMAGE_PIXELS)
+      const oneOff = await own.predict(artifacts, few)
+      await own.loadModel('m', artifacts)
+      expect(Array.from(await own.predictLoaded('m', few))).toEqual(Array.from(oneOff))
+      const scaled = Float32Array.from(few, (v) => v / 255)
+      const fromFloat = await own.predictLoaded('m', scaled)
+      fromFloat.forEach((p, i) => expect(p).toBeCloseTo(oneOff[i]!, 6))
+      await own.close() // the worker goes; the next prediction starts a new one and reloads 'm'
+      expect(Array.from(await own.predictLoaded('m', few))).toEqual(Array.from(oneOff))
+      await own.unloadModel('m')
+      await expect(own.predictLoaded('m', few)).rejects.toThrow(/no model loaded as "m"/)
+      await expect(own.predictLoaded('m', new Uint8Array(100))).rejects.toThrow(/no model loaded/)
+    } finally {
+      await own.close()
+    }
+  })
+})

@@ -59,6 +59,9 @@ export class TrainingHost {
   private worker: Worker | undefined
   private ready: Promise<BackendInfo> | undefined
   private readonly pending = new Map<string, Pending>()
+  private readonly models = new Map<string, ModelArtifacts>()
+  /** Keys loaded in the current worker; emptied whenever a new worker starts. */
+  private readonly loadedInWorker = new Set<string>()
   private readonly workerFile: string
   private readonly progressIntervalMs: number
 
@@ -99,11 +102,48 @@ export class TrainingHost {
 
   /** Class probabilities (count x 10, row-major) of a model for 28x28 uint8 images. */
   async predict(artifacts: ModelArtifacts, images: Uint8Array): Promise<Float32Array> {
-    const jobId = randomUUID()
     const out = await this.request<{ probabilities: Float32Array }>({
       type: 'predict',
-      jobId,
-      artifacts,
+      jobId: randomUUID(),
+      model: { artifacts },
+      images
+    })
+    return out.probabilities
+  }
+
+  /**
+   * Keeps a model loaded in the worker under `key`, for many predictions (serving, folders). The
+   * host remembers it, so a worker that crashed and restarted gets it back on the next prediction.
+   */
+  async loadModel(key: string, artifacts: ModelArtifacts): Promise<void> {
+    this.models.set(key, artifacts)
+    this.loadedInWorker.delete(key)
+    await this.ensureLoaded(key, artifacts)
+  }
+
+  private async ensureLoaded(key: string, artifacts: ModelArtifacts): Promise<void> {
+    if (this.loadedInWorker.has(key)) return
+    await this.request({ type: 'load-model', jobId: randomUUID(), key, artifacts })
+    this.loadedInWorker.add(key)
+  }
+
+  async unloadModel(key: string): Promise<void> {
+    if (!this.models.delete(key)) return
+    if (this.loadedInWorker.delete(key)) {
+      await this.request({ type: 'unload-model', jobId: randomUUID(), key })
+    }
+  }
+
+  /** Probabilities from a model loaded with loadModel; images as uint8 (0..255) or float (0..1). */
+  async predictLoaded(key: string, images: Uint8Array | Float32Array): Promise<Float32Array> {
+    const artifacts = this.models.get(key)
+    if (!artifacts) throw new Error(`no model loaded as "${key}"`)
+    // A new worker (after a crash or close) has no models yet: this reloads it first.
+    await this.ensureLoaded(key, artifacts)
+    const out = await this.request<{ probabilities: Float32Array }>({
+      type: 'predict',
+      jobId: randomUUID(),
+      model: { key },
       images
     })
     return out.probabilities
@@ -120,6 +160,7 @@ export class TrainingHost {
     if (!w) return
     this.failAll(new WorkerCrashedError('the training worker was stopped'))
     this.worker = undefined
+    this.loadedInWorker.clear()
     this.ready = undefined
     await w.terminate()
   }
@@ -141,6 +182,7 @@ export class TrainingHost {
     process.env.TF_CPP_MIN_LOG_LEVEL ??= '2'
     const worker = new Worker(this.workerFile)
     this.worker = worker
+    this.loadedInWorker.clear()
     this.ready = new Promise<BackendInfo>((resolve, reject) => {
       const onMessage = (e: WorkerEvent): void => {
         if (e.type === 'ready') resolve(e.backend)
@@ -159,6 +201,7 @@ export class TrainingHost {
     worker.on('exit', (code) => {
       if (this.worker !== worker) return
       this.worker = undefined
+      this.loadedInWorker.clear()
       this.ready = undefined
       this.failAll(new WorkerCrashedError(`training worker exited unexpectedly (code ${code})`))
     })
@@ -180,6 +223,9 @@ export class TrainingHost {
         return this.settle(e.jobId, () => job.resolve(e.result))
       case 'predicted':
         return this.settle(e.jobId, () => job.resolve(e.result))
+      case 'model-loaded':
+      case 'model-unloaded':
+        return this.settle(e.jobId, () => job.resolve(undefined))
       case 'memory':
         return this.settle(e.jobId, () =>
           job.resolve({ numTensors: e.numTensors, numBytes: e.numBytes })

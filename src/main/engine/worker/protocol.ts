@@ -43,7 +43,16 @@ export type WorkerRequest =
       /** Minimum milliseconds between two batch events. */
       progressIntervalMs: number
     }
-  | { type: 'predict'; jobId: string; artifacts: ModelArtifacts; images: Uint8Array }
+  | {
+      type: 'predict'
+      jobId: string
+      /** A model loaded earlier with 'load-model', or one to load for this request only. */
+      model: { key: string } | { artifacts: ModelArtifacts }
+      /** 28x28 images: uint8 pixels (0..255), or float32 already scaled to 0..1. */
+      images: Uint8Array | Float32Array
+    }
+  | { type: 'load-model'; jobId: string; key: string; artifacts: ModelArtifacts }
+  | { type: 'unload-model'; jobId: string; key: string }
   | { type: 'memory'; jobId: string }
 
 export type WorkerEvent =
@@ -61,5 +70,7 @@ export type WorkerEvent =
   | { type: 'trained'; jobId: string; result: TrainResult }
   | { type: 'predicted'; jobId: string; result: PredictResult }
   | { type: 'memory'; jobId: string; numTensors: number; numBytes: number }
+  | { type: 'model-loaded'; jobId: string }
+  | { type: 'model-unloaded'; jobId: string }
   | { type: 'cancelled'; jobId: string }
   | { type: 'error'; jobId?: string; message: string }

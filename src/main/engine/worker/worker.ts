@@ -3,10 +3,10 @@
 // loop keeps this thread busy and a 'cancel' message would only be read after it ends.
 import { parentPort } from 'node:worker_threads'
 import type { MessagePort } from 'node:worker_threads'
-import type { Tensor } from '@tensorflow/tfjs'
+import type { LayersModel, Tensor } from '@tensorflow/tfjs'
 import { NUM_CLASSES, IMAGE_PIXELS } from '@shared/classes'
 import { loadBackend } from './backend'
-import type { WorkerEvent, WorkerRequest } from './protocol'
+import type { ModelArtifacts, WorkerEvent, WorkerRequest } from './protocol'
 import { RawOps } from '../training/raw-ops'
 import { trainDense, TrainingCancelled } from '../training/train-loop'
 import { loadFromArtifacts, saveToArtifacts, toLayersModel } from '../training/layers-model'
@@ -55,6 +55,10 @@ async function handle(req: WorkerRequest): Promise<void> {
       return train(req)
     case 'predict':
       return predict(req)
+    case 'load-model':
+      return loadModel(req)
+    case 'unload-model':
+      return unloadModel(req)
     case 'memory': {
       const m = tf.memory()
       return post({
@@ -101,31 +105,56 @@ async function train(req: Extract<WorkerRequest, { type: 'train' }>): Promise<vo
   }
 }
 
-async function predict(req: Extract<WorkerRequest, { type: 'predict' }>): Promise<void> {
+// Models kept loaded between requests (serving, folder classification), by the host's key.
+const loadedModels = new Map<string, LayersModel>()
+
+async function loadModel(req: Extract<WorkerRequest, { type: 'load-model' }>): Promise<void> {
   const model = await loadFromArtifacts(tf, req.artifacts)
+  loadedModels.get(req.key)?.dispose()
+  loadedModels.set(req.key, model)
+  post({ type: 'model-loaded', jobId: req.jobId })
+}
+
+function unloadModel(req: Extract<WorkerRequest, { type: 'unload-model' }>): void {
+  loadedModels.get(req.key)?.dispose()
+  loadedModels.delete(req.key)
+  post({ type: 'model-unloaded', jobId: req.jobId })
+}
+
+async function predict(req: Extract<WorkerRequest, { type: 'predict' }>): Promise<void> {
+  const kept = 'key' in req.model ? loadedModels.get(req.model.key) : undefined
+  if ('key' in req.model && !kept) throw new Error(`predict: no model loaded as "${req.model.key}"`)
+  const model =
+    kept ?? (await loadFromArtifacts(tf, (req.model as { artifacts: ModelArtifacts }).artifacts))
   try {
-    const count = req.images.length / IMAGE_PIXELS
-    if (!Number.isInteger(count))
-      throw new Error(`predict: ${req.images.length} bytes is not a whole number of 28x28 images`)
-    const probabilities = new Float32Array(count * NUM_CLASSES)
-    const chunk = 2000
-    for (let start = 0; start < count; start += chunk) {
-      const size = Math.min(chunk, count - start)
-      const px = new Float32Array(size * IMAGE_PIXELS)
-      const src = req.images.subarray(start * IMAGE_PIXELS, (start + size) * IMAGE_PIXELS)
-      for (let i = 0; i < px.length; i++) px[i] = src[i]! / 255
-      const out = tf.tidy(
-        () =>
-          // batchSize: predict's default of 32 made 10,000 images 15x slower than one call.
-          model.predict(tf.tensor2d(px, [size, IMAGE_PIXELS]), { batchSize: size }) as Tensor
-      )
-      probabilities.set(out.dataSync() as Float32Array, start * NUM_CLASSES)
-      out.dispose()
-    }
+    const probabilities = predictImages(model, req.images)
     post({ type: 'predicted', jobId: req.jobId, result: { probabilities } }, [
       probabilities.buffer as ArrayBuffer
     ])
   } finally {
-    model.dispose()
+    if (!kept) model.dispose()
   }
+}
+
+/** Class probabilities for 28x28 images, in chunks so memory stays small. */
+function predictImages(model: LayersModel, images: Uint8Array | Float32Array): Float32Array {
+  const count = images.length / IMAGE_PIXELS
+  if (!Number.isInteger(count)) {
+    throw new Error(`predict: ${images.length} values is not a whole number of 28x28 images`)
+  }
+  const probabilities = new Float32Array(count * NUM_CLASSES)
+  const chunk = 2000
+  for (let start = 0; start < count; start += chunk) {
+    const size = Math.min(chunk, count - start)
+    const src = images.subarray(start * IMAGE_PIXELS, (start + size) * IMAGE_PIXELS)
+    const px = src instanceof Float32Array ? src : Float32Array.from(src, (v) => v / 255)
+    const out = tf.tidy(
+      () =>
+        // batchSize: predict's default of 32 made 10,000 images 15x slower than one call.
+        model.predict(tf.tensor2d(px, [size, IMAGE_PIXELS]), { batchSize: size }) as Tensor
+    )
+    probabilities.set(out.dataSync() as Float32Array, start * NUM_CLASSES)
+    out.dispose()
+  }
+  return probabilities
 }
