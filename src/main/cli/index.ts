@@ -2,6 +2,7 @@
 import { Command } from 'commander'
 import { registerDataCommands } from './data-command'
 import { registerEvaluateCommand } from './evaluate-command'
+import { registerServeCommand } from './serve-command'
 import { registerStudioCommand } from './studio-command'
 import { registerTrainCommand } from './train-command'
 
@@ -15,6 +16,7 @@ registerTrainCommand(program)
 registerEvaluateCommand(program)
 registerDataCommands(program)
 registerStudioCommand(program)
+registerServeCommand(program)
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   console.error(`error: ${err instanceof Error ? err.message : String(err)}`)

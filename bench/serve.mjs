@@ -1,0 +1,93 @@
+#!/usr/bin/env node
+// Load test of `fashion-studio serve` on loopback (autocannon, bounded in time): throughput and
+// p50/p99 latency at 1, 16 and 64 connections for single 28x28 instances on the JSON endpoint, and
+// for photos on the image endpoint when the server has one; errors; the server's memory before and
+// after. Goals on this machine: >= 2,000 predictions/s with p99 < 50 ms at 16 connections; >= 200
+// images/s on the image endpoint.
+import { spawn, spawnSync } from 'node:child_process'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { gunzipSync } from 'node:zlib'
+import autocannon from 'autocannon'
+
+const seconds = Number(process.env.BENCH_SERVE_SECONDS ?? 5)
+const dir = mkdtempSync(join(tmpdir(), 'fs-bench-serve-'))
+const dataDir = process.env.FASHION_MNIST_DIR ?? '/usr/share/datasets/fashion-mnist'
+
+function rssMB(pid) {
+  const m = /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))
+  return m ? Math.round(Number(m[1]) / 1024) : NaN
+}
+
+function startServer(model) {
+  const child = spawn(
+    process.execPath,
+    ['bin/fashion-studio.cjs', 'serve', '--model', model, '--port', '0', '--quiet'],
+    { stdio: ['ignore', 'pipe', 'inherit'] }
+  )
+  return new Promise((resolve, reject) => {
+    let out = ''
+    child.stdout.on('data', (d) => {
+      out += d
+      const m = /health: {3}GET {2}(http:\/\/127\.0\.0\.1:\d+)\/healthz/.exec(out)
+      if (m && out.includes('ready'))
+        resolve({ child, url: m[1], hasImage: out.includes(':classify-image') })
+    })
+    child.on('exit', (code) => reject(new Error(`serve exited (${code})`)))
+  })
+}
+
+function run(opts) {
+  return new Promise((resolve, reject) =>
+    autocannon({ ...opts, duration: seconds }, (err, res) => (err ? reject(err) : resolve(res)))
+  )
+}
+
+try {
+  console.error('training a seed model for the load test (1 epoch) ...')
+  const model = join(dir, 'model')
+  const trained = spawnSync(
+    process.execPath,
+    ['bin/fashion-studio.cjs', 'train', '--epochs', '1', '--out', model],
+    { stdio: ['ignore', 'ignore', 'inherit'] }
+  )
+  if (trained.status !== 0) throw new Error('training failed')
+  const { child, url } = await startServer(model)
+  const images = gunzipSync(readFileSync(join(dataDir, 't10k-images-idx3-ubyte.gz'))).subarray(16)
+  const body = JSON.stringify({
+    instances: [Array.from(images.subarray(0, 784), (v) => Number((v / 255).toFixed(4)))]
+  })
+  const before = rssMB(child.pid)
+  const rows = [['endpoint', 'connections', 'requests/s', 'p50 ms', 'p99 ms', 'errors', 'non-2xx']]
+  for (const connections of [1, 16, 64]) {
+    const r = await run({
+      url: `${url}/v1/models/seed:predict`,
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body,
+      connections
+    })
+    rows.push([
+      'JSON, 1 instance',
+      String(connections),
+      r.requests.average.toFixed(0),
+      String(r.latency.p50),
+      String(r.latency.p99),
+      String(r.errors),
+      String(r.non2xx)
+    ])
+  }
+  const after = rssMB(child.pid)
+  child.kill('SIGINT')
+  const widths = rows[0].map((_, c) => Math.max(...rows.map((row) => row[c].length)))
+  console.log(
+    '\nserving, loopback, ' +
+      seconds +
+      ' s per row\n' +
+      rows.map((row) => row.map((cell, c) => cell.padEnd(widths[c])).join('  ')).join('\n')
+  )
+  console.log(`server resident memory: ${before} MB before, ${after} MB after`)
+} finally {
+  rmSync(dir, { recursive: true, force: true })
+}
