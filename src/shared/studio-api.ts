@@ -36,7 +36,12 @@ export const studioCallArgs = {
   'models:get': z.object({ modelId: id }).strict(),
   'models:get-cell': z
     .object({ modelId: id, trueClass: classIndex, predictedClass: classIndex })
-    .strict()
+    .strict(),
+  'serving:start': z
+    .object({ modelId: id, port: z.number().int().min(0).max(65535).optional() })
+    .strict(),
+  'serving:stop': z.object({}).strict(),
+  'serving:get-state': z.object({}).strict()
 } as const
 
 export type StudioChannel = keyof typeof studioCallArgs
@@ -151,6 +156,16 @@ export interface CellImages {
   items: CellImage[]
 }
 
+/** A model served over HTTP from the studio (TensorFlow Serving's REST API, on 127.0.0.1). */
+export interface ServingState {
+  modelId: string
+  name: string
+  url: string
+  predictUrl: string
+  imageUrl: string
+  startedAt: string
+}
+
 /** Result type of each call. */
 export interface StudioCallResults {
   'app:get-info': AppInfo
@@ -163,6 +178,9 @@ export interface StudioCallResults {
   'models:list': ModelSummary[]
   'models:get': ModelDetail
   'models:get-cell': CellImages
+  'serving:start': ServingState
+  'serving:stop': null
+  'serving:get-state': ServingState | null
 }
 
 /** Events from main to renderer. */

@@ -156,6 +156,24 @@ describe('studio in a real browser', () => {
     await byId('gallery-close').click()
   })
 
+  it('serves the open model over HTTP from the model view', async () => {
+    await byId('serve-start').click()
+    const predictUrl = (await byId('serve-predict-url').textContent())!.trim()
+    expect(predictUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/v1\/models\/fashion:predict$/)
+    const res = await fetch(predictUrl, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ instances: [new Array(784).fill(0)] })
+    })
+    expect(res.status).toBe(200)
+    expect(((await res.json()) as { predictions: number[][] }).predictions[0]).toHaveLength(10)
+    await byId('serve-panel').scrollIntoViewIfNeeded()
+    await shot('08b-serving')
+    await byId('serve-stop').click()
+    await byId('serve-start').waitFor()
+    await expect(fetch(predictUrl, { method: 'POST', body: '{}' })).rejects.toThrow()
+  })
+
   it('cancels a run and keeps working', async () => {
     await byId('nav-train').click()
     await byId('input-epochs').fill('50')

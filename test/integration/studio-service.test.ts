@@ -176,6 +176,29 @@ describe('training and models', () => {
     expect(confidences).toEqual([...confidences].sort((a, b) => b - a))
   })
 
+  it('serves a model over HTTP and stops', async () => {
+    const state = await call<{ predictUrl: string; modelId: string }>('serving:start', {
+      modelId,
+      port: 0
+    })
+    expect(state.modelId).toBe(modelId)
+    expect(await call('serving:get-state')).toMatchObject({ modelId })
+    const res = await fetch(state.predictUrl, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ instances: [new Array(784).fill(0.5)] })
+    })
+    expect(res.status).toBe(200)
+    await expect(call('serving:start', { modelId: 'no-such-model', port: 0 })).rejects.toThrow(
+      /not found/
+    )
+    expect(await call('serving:get-state')).toBeNull()
+    await call('serving:start', { modelId, port: 0 })
+    await call('serving:stop')
+    expect(await call('serving:get-state')).toBeNull()
+    await expect(fetch(state.predictUrl, { method: 'POST', body: '{}' })).rejects.toThrow()
+  })
+
   it('refuses a second run while one is running, and cancels before the first batch', async () => {
     const before = await readdir(join(workspace, 'models'))
     const state = await call<TrainingState>('training:start', {

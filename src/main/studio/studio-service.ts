@@ -28,6 +28,7 @@ import { MODEL_FILES, ModelDirError, readModelDir } from '../engine/models/model
 import { modelsDir } from '../engine/workspace'
 import { TrainingHost } from '../engine/worker/host'
 import { imageItem, SplitIndex } from './dataset-index'
+import { StudioServing } from './studio-serving'
 import { TrainingSession } from './training-session'
 
 export class StudioArgsError extends Error {
@@ -50,10 +51,13 @@ export class StudioService {
   private session: TrainingSession | undefined
   private readonly probabilities = new Map<string, Float32Array>()
 
+  private readonly serving: StudioServing
+
   constructor(
     private readonly options: { workspace: string; dataDir: string; host?: TrainingHost }
   ) {
     this.host = options.host ?? new TrainingHost()
+    this.serving = new StudioServing(this.host)
   }
 
   /** Validates rawArgs against the channel's schema and runs the call. */
@@ -71,6 +75,7 @@ export class StudioService {
 
   /** Cancels a running job, waits for it to end, and stops the worker. */
   async close(): Promise<void> {
+    await this.serving.stop()
     if (this.session?.running) {
       this.session.cancel()
       await this.session.finished
@@ -139,6 +144,15 @@ export class StudioService {
         const { modelId, trueClass, predictedClass } = a as Args<'models:get-cell'>
         return (await this.cellImages(modelId, trueClass, predictedClass)) as R
       }
+      case 'serving:start': {
+        const { modelId, port } = a as Args<'serving:start'>
+        return (await this.serving.start(this.modelDir(modelId), modelId, port)) as R
+      }
+      case 'serving:stop':
+        await this.serving.stop()
+        return null as R
+      case 'serving:get-state':
+        return this.serving.state as R
     }
     throw new StudioArgsError(`unknown channel ${String(channel)}`)
   }
