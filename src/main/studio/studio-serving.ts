@@ -29,8 +29,9 @@ export class StudioServing {
       })
     } catch (err) {
       const code = (err as { code?: string }).code
-      if (code === 'EADDRINUSE')
-        throw new Error(`port ${port} is already in use: choose another port`)
+      if (code === 'EADDRINUSE') {
+        throw new Error(`port ${port} is already in use: choose another port`, { cause: err })
+      }
       throw err
     }
     const base = `${this.server.url}/v1/models/${name}`
