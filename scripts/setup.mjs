@@ -8,6 +8,7 @@ import { ensureElectronBinary } from './setup/electron-binary.mjs'
 import { ensureDataset } from './setup/dataset.mjs'
 import { ensureBrowser } from './setup/browser.mjs'
 import { buildApp } from './setup/build.mjs'
+import { ensureKerasVenv } from './setup/keras-venv.mjs'
 import { step, warn } from './setup/log.mjs'
 
 const started = Date.now()
@@ -21,6 +22,10 @@ const data = await step('Fashion-MNIST', ensureDataset)
 if (data !== 'ok') warnings.push(data)
 const browser = await step('Chromium for the browser tests', ensureBrowser)
 if (browser !== 'ok') warnings.push(browser)
+// Keras 3 / TensorFlow / onnx / onnxruntime in a virtualenv: the export tests check our .keras and
+// .onnx files in the real consumers.
+const venv = await step('Keras virtualenv for the export checks', ensureKerasVenv)
+if (typeof venv === 'string' && venv !== 'ok') warnings.push(venv)
 await step('build (electron-vite)', buildApp)
 
 for (const w of warnings) warn(w)

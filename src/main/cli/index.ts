@@ -2,6 +2,7 @@
 import { Command } from 'commander'
 import { registerDataCommands } from './data-command'
 import { registerEvaluateCommand } from './evaluate-command'
+import { registerExportCommand } from './export-command'
 import { registerServeCommand } from './serve-command'
 import { registerStudioCommand } from './studio-command'
 import { registerTrainCommand } from './train-command'
@@ -17,6 +18,7 @@ registerEvaluateCommand(program)
 registerDataCommands(program)
 registerStudioCommand(program)
 registerServeCommand(program)
+registerExportCommand(program)
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   console.error(`error: ${err instanceof Error ? err.message : String(err)}`)
