@@ -8,11 +8,32 @@
 //   2. implement it in src/main/studio/studio-service.ts (the switch there will not compile without);
 //   3. call it from a Pinia store through `api.call('domain:verb-noun', args)`.
 import { z } from 'zod'
+import {
+  MARKS,
+  SET_REASONS,
+  type CorrectionEntry,
+  type CorrectionRow,
+  type DatasetSplit,
+  type LabelState,
+  type Mark
+} from './labels'
 import type { ClassificationReport } from './metrics'
 import { TrainConfigSchema, type EpochLogs, type TrainConfig } from './training'
 
 const classIndex = z.number().int().min(0).max(9)
 const id = z.string().min(1).max(200)
+const split = z.enum(['train', 'test'])
+const imageIndex = z.number().int().min(0).max(10_000_000)
+const seq = z.number().int().min(1)
+const labelState = z.object({ label: classIndex, mark: z.enum(MARKS).nullable() }).strict()
+const historyFilter = {
+  split: split.optional(),
+  reason: z.enum(['manual', 'suggestion', 'undo', 'redo']).optional(),
+  /** Entries from or to this class. */
+  label: classIndex.optional(),
+  /** Only corrections in force (no undone ones, no undo entries). */
+  inForceOnly: z.boolean().optional()
+}
 
 /** Argument schemas, one per channel (`domain:verb-noun`). */
 export const studioCallArgs = {
@@ -26,6 +47,71 @@ export const studioCallArgs = {
       label: classIndex.nullable(),
       offset: z.number().int().min(0),
       limit: z.number().int().min(1).max(500)
+    })
+    .strict(),
+  'datasets:get-image': z.object({ datasetId: id, split, index: imageIndex }).strict(),
+  'labels:set': z
+    .object({
+      datasetId: id,
+      split,
+      index: imageIndex,
+      /** A class (clears any mark) ... */
+      label: classIndex.optional(),
+      /** ... and/or a mark; null removes the mark. */
+      mark: z.enum(MARKS).nullable().optional(),
+      reason: z.enum(SET_REASONS).default('manual'),
+      /** The label the caller saw: if the image changed since (another window), the call fails. */
+      expected: labelState.optional()
+    })
+    .strict()
+    .refine((a) => a.label !== undefined || a.mark !== undefined, {
+      message: 'give a label, a mark, or both',
+      path: ['label']
+    }),
+  'labels:undo': z.object({ datasetId: id, expectedSeq: seq.optional() }).strict(),
+  'labels:redo': z.object({ datasetId: id, expectedSeq: seq.optional() }).strict(),
+  'labels:status': z.object({ datasetId: id }).strict(),
+  'labels:history': z
+    .object({
+      datasetId: id,
+      ...historyFilter,
+      offset: z.number().int().min(0),
+      limit: z.number().int().min(1).max(500)
+    })
+    .strict(),
+  'labels:export-csv': z
+    .object({
+      datasetId: id,
+      ...historyFilter,
+      /** Also write it into <workspace>/exports (the desktop app, whose window never downloads). */
+      save: z.boolean().optional()
+    })
+    .strict(),
+  'suggestions:start': z
+    .object({
+      datasetId: id,
+      folds: z.number().int().min(2).max(10).default(5),
+      epochs: z.number().int().min(1).max(30).default(4),
+      /** Use only the first N training images (quick runs, tests). */
+      trainLimit: z.number().int().min(100).max(60000).optional()
+    })
+    .strict(),
+  'suggestions:cancel': z.object({}).strict(),
+  'suggestions:get-state': z.object({}).strict(),
+  'suggestions:get': z
+    .object({
+      datasetId: id,
+      offset: z.number().int().min(0),
+      limit: z.number().int().min(1).max(200)
+    })
+    .strict(),
+  'finetune:start': z
+    .object({
+      modelId: id,
+      epochs: z.number().int().min(1).max(50).default(3),
+      /** Share of the uncorrected training images replayed alongside the corrected ones. */
+      replay: z.number().min(0).max(1).default(1),
+      learningRate: z.number().positive().max(1).optional()
     })
     .strict(),
   'presets:list': z.object({}).strict(),
@@ -66,15 +152,156 @@ export interface DatasetSummary {
   name: string
   dir: string
   classes: string[]
-  /** Images per class, indexed by label. */
+  /** Images per class (corrected labels), indexed by label. */
   counts: { train: number[]; test: number[] }
+  /** Images per class in the dataset's files, before corrections. */
+  originalCounts: { train: number[]; test: number[] }
+  labels: LabelsSummary
 }
 
-/** One 28x28 image: `pixels` is the 784 grey values (0..255, row-major), base64-encoded. */
+/** The label corrections of a dataset (its journal). */
+export interface LabelsSummary {
+  file: string
+  entries: number
+  relabelled: number
+  ambiguous: number
+  excluded: number
+  canUndo: boolean
+  canRedo: boolean
+  /** The seq an undo (redo) would take back (put back). */
+  undoSeq: number | null
+  redoSeq: number | null
+  /** Set when a torn last line (an interrupted write, never acknowledged) was cut away on opening. */
+  recovered: string | null
+  /** Set when the journal cannot be used (damaged, made for other files): corrections are off. */
+  error: string | null
+}
+
+/** What a correction, undo or redo did, and the image as it is now. */
+export interface LabelChangeResult {
+  entry: CorrectionEntry
+  split: DatasetSplit
+  image: ImageItem
+  status: LabelsSummary
+}
+
+export interface HistoryRow extends CorrectionRow {
+  pixels: string
+}
+
+export interface HistoryPage {
+  /** Rows matching the filter; the page is newest first. */
+  total: number
+  offset: number
+  rows: HistoryRow[]
+  status: LabelsSummary
+}
+
+export interface CsvExport {
+  filename: string
+  csv: string
+  rows: number
+  /** Where it was written, when asked to save it. */
+  path: string | null
+}
+
+export type JobStatus = 'running' | 'done' | 'cancelled' | 'error'
+
+/** The search for likely label errors (k-fold cross-validation, then confident learning). */
+export interface SuggestionsState {
+  jobId: string
+  status: JobStatus
+  folds: number
+  epochs: number
+  trainCount: number
+  /** 1-based fold being trained (folds + 1 while ranking). */
+  fold: number
+  epoch: number
+  batch: number
+  batches: number
+  startedAt: string
+  secondsLeft: number | null
+  error: string | null
+  /** Likely label errors found (when done). */
+  issues: number | null
+}
+
+/** A training image whose label looks wrong: out-of-sample probabilities disagree with it. */
+export interface Suggestion {
+  index: number
+  pixels: string
+  /** The label the models were trained and judged against. */
+  given: number
+  suggested: number
+  /** Out-of-sample probability of the suggested class. */
+  probability: number
+  /** Out-of-sample probability of the given label (low: likely wrong). */
+  selfConfidence: number
+  probabilities: number[]
+  /** The image's label now (it may have been corrected since). */
+  current: LabelState
+}
+
+export interface SuggestionsMeta {
+  computedAt: string
+  folds: number
+  epochs: number
+  trainCount: number
+  seconds: number
+  issues: number
+  /** Confident learning's estimate of how many labels are wrong (calibrated confident joint). */
+  estimatedErrors: number
+  /** Per-class thresholds: mean self-confidence of the images labelled with that class. */
+  thresholds: number[]
+  /** The journal's last seq when the labels were read (corrections since are not in the ranking). */
+  journalSeq: number
+}
+
+export interface SuggestionPage {
+  total: number
+  offset: number
+  items: Suggestion[]
+  meta: SuggestionsMeta | null
+}
+
+/** Metrics of one model in a fine-tune comparison (labels as corrected, excluded images left out). */
+export interface FinetuneMetrics {
+  testAccuracy: number
+  /** On the test files' own labels (comparable with every other model). */
+  testAccuracyOriginal: number
+  macroF1: number
+  /** Per class, indexed by label. */
+  f1: number[]
+  /** The corrected images (both splits) judged against their new labels. */
+  corrected: { count: number; accuracy: number | null }
+}
+
+export interface FinetuneComparison {
+  parent: string
+  epochs: number
+  replay: number
+  learningRate: number
+  correctedRepeat: number
+  trainImages: number
+  correctedTrain: number
+  correctedTest: number
+  excluded: number
+  /** The journal's last seq when the fine-tune started. */
+  journalSeq: number
+  before: FinetuneMetrics
+  after: FinetuneMetrics
+}
+
+/**
+ * One 28x28 image: `pixels` is the 784 grey values (0..255, row-major), base64-encoded. `label` is
+ * its label now, corrections applied; `originalLabel` is set when a correction changed it.
+ */
 export interface ImageItem {
   index: number
   label: number
   pixels: string
+  originalLabel?: number
+  mark?: Mark
 }
 
 export interface ImagePage {
@@ -104,6 +331,9 @@ export interface BatchState {
 /** Everything the Train view shows; sent whole on every change, so a late subscriber is current. */
 export interface TrainingState {
   jobId: string
+  /** A run from scratch, or a fine-tune of `parentModelId` on the corrected labels. */
+  kind?: 'train' | 'finetune'
+  parentModelId?: string | null
   status: TrainingStatus
   config: TrainConfig
   datasetId: string
@@ -139,6 +369,8 @@ export interface ModelDetail {
   report: ClassificationReport
   /** Rows: true class; columns: predicted class. */
   confusion: number[][]
+  /** For a fine-tuned model: it and its parent, before and after. */
+  finetune: FinetuneComparison | null
 }
 
 export interface CellImage extends ImageItem {
@@ -171,6 +403,18 @@ export interface StudioCallResults {
   'app:get-info': AppInfo
   'datasets:list': DatasetSummary[]
   'datasets:get-images': ImagePage
+  'datasets:get-image': ImageItem
+  'labels:set': LabelChangeResult
+  'labels:undo': LabelChangeResult | null
+  'labels:redo': LabelChangeResult | null
+  'labels:status': LabelsSummary
+  'labels:history': HistoryPage
+  'labels:export-csv': CsvExport
+  'suggestions:start': SuggestionsState
+  'suggestions:cancel': SuggestionsState | null
+  'suggestions:get-state': SuggestionsState | null
+  'suggestions:get': SuggestionPage
+  'finetune:start': TrainingState
   'presets:list': PresetInfo[]
   'training:start': TrainingState
   'training:cancel': TrainingState | null
@@ -186,9 +430,10 @@ export interface StudioCallResults {
 /** Events from main to renderer. */
 export interface StudioEvents {
   'training:state': TrainingState
+  'suggestions:state': SuggestionsState
 }
 export type StudioEvent = keyof StudioEvents
-export const STUDIO_EVENTS: StudioEvent[] = ['training:state']
+export const STUDIO_EVENTS: StudioEvent[] = ['training:state', 'suggestions:state']
 
 /** What the renderer holds (window.api in Electron; the bridge client in a browser). */
 export interface StudioApi {

@@ -2,8 +2,11 @@
 // loopback bridge (the Electron binary cannot be had on these machines). One walk through the main
 // story, screenshots of each view in test-results/screenshots/ (look at them after UI changes).
 // Bad input tried: an out-of-range epoch count in the Train form; cancel mid-run.
+// Then the label corrections: relabel with the keyboard in the dataset grid's viewer and in the
+// drill-down, undo/redo, the history with a filter and the CSV download, the review queue walked
+// with the keyboard, and a fine-tune with live progress and its before/after.
 import { existsSync } from 'node:fs'
-import { mkdir, mkdtemp, rm } from 'node:fs/promises'
+import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { chromium, type Browser, type Page } from 'playwright-core'
@@ -68,7 +71,10 @@ describe('studio in a real browser', () => {
       'undefined'
     )
     expect(page.url()).not.toContain('token=')
-    await expect.poll(() => byId('backend-badge').textContent()).toMatch(/tensorflow/)
+    // The worker loads TensorFlow first: seconds on a busy 2-core machine.
+    await expect
+      .poll(() => byId('backend-badge').textContent(), { timeout: 20_000 })
+      .toMatch(/tensorflow/)
   })
 
   it('shows the dataset: counts chart, thumbnails, class filter and paging', async () => {
@@ -190,6 +196,137 @@ describe('studio in a real browser', () => {
     await shot('09-cancelled')
     await byId('nav-models').click()
     await expect.poll(() => byId('model-row').count()).toBe(1)
+  })
+
+  it('relabels from the dataset grid with the keyboard, with undo and redo', async () => {
+    await byId('nav-datasets').click()
+    await byId('class-filter').selectOption('')
+    await byId('split-select').selectOption('train')
+    await expect.poll(() => byId('thumb').first().getAttribute('data-index')).toBe('0')
+    await byId('thumb').nth(5).click()
+    await byId('image-viewer').waitFor()
+    // Training image 5 is a Pullover; 6 makes it a Shirt, saved once the engine has it on disk.
+    await page.keyboard.press('6')
+    await expect.poll(() => byId('label-saved').getAttribute('data-seq')).toBe('1')
+    expect(await byId('viewer-label').textContent()).toMatch(/Shirt/)
+    expect(await byId('viewer-original').textContent()).toMatch(/corrected from Pullover/)
+    await shot('10-relabel-viewer')
+    await page.keyboard.press('ArrowRight')
+    await expect.poll(() => byId('image-viewer').getAttribute('data-index')).toBe('6')
+    await page.keyboard.press('x')
+    await expect.poll(() => byId('viewer-mark').textContent()).toMatch(/excluded/)
+    await page.keyboard.press('Control+z')
+    await expect.poll(() => byId('viewer-mark').count()).toBe(0)
+    await page.keyboard.press('Control+Shift+Z')
+    await expect.poll(() => byId('viewer-mark').count()).toBe(1)
+    await page.keyboard.press('a') // ambiguous replaces excluded
+    await expect.poll(() => byId('viewer-mark').textContent()).toMatch(/ambiguous/)
+    await byId('viewer-close').click()
+    const thumb = page.locator('[data-testid="thumb"][data-index="5"]')
+    expect(await thumb.getAttribute('data-label')).toBe('6')
+    expect(await thumb.getAttribute('data-original-label')).toBe('2')
+    await expect.poll(() => byId('dataset-corrections').textContent()).toMatch(/1 relabelled/)
+    await shot('11-dataset-badges')
+    const status = (await service.call('labels:status', { datasetId: 'fashion-mnist' })) as {
+      entries: number
+      relabelled: number
+      ambiguous: number
+    }
+    expect(status).toMatchObject({ entries: 5, relabelled: 1, ambiguous: 1 })
+  })
+
+  it('relabels a test image from the drill-down gallery', async () => {
+    await byId('nav-models').click()
+    await byId('confusion-cell').first().waitFor()
+    await page.locator('[data-testid="confusion-cell"][data-true="6"][data-pred="0"]').click()
+    await byId('cell-gallery').waitFor()
+    await byId('gallery-item').first().click()
+    await byId('image-viewer').waitFor()
+    await byId('set-label-0').click()
+    await expect.poll(() => byId('label-saved').getAttribute('data-seq')).toBe('6')
+    expect(await byId('viewer-label').textContent()).toMatch(/T-shirt\/top/)
+    await shot('12-relabel-drilldown')
+    await byId('viewer-close').click()
+    await expect.poll(() => byId('correction-badge').count()).toBe(1)
+    await byId('gallery-close').click()
+  })
+
+  it('lists the corrections with a filter and downloads them as CSV', async () => {
+    await byId('nav-corrections').click()
+    await expect.poll(() => byId('history-row').count()).toBe(6)
+    expect(await byId('history-row').first().getAttribute('data-seq')).toBe('6')
+    await byId('history-split').selectOption('test')
+    await expect.poll(() => byId('history-row').count()).toBe(1)
+    await byId('history-split').selectOption('')
+    await byId('history-in-force').check()
+    await expect.poll(() => byId('history-row').count()).toBe(4)
+    await byId('history-in-force').uncheck()
+    await expect.poll(() => byId('history-row').count()).toBe(6)
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      byId('export-csv').click()
+    ])
+    const csv = await readFile((await download.path())!, 'utf8')
+    expect(download.suggestedFilename()).toMatch(/^label-corrections-.*\.csv$/)
+    expect(csv.trimEnd().split('\r\n')).toHaveLength(7)
+    expect(csv).toMatch(/\r\n1,[^,]+,set,,train,5,2,Pullover,,6,Shirt,,manual,no\r\n/)
+    await shot('13-corrections')
+  })
+
+  it('walks the review queue with the keyboard only', async () => {
+    await byId('nav-review').click()
+    await byId('suggestions-folds').fill('2')
+    await byId('suggestions-epochs').fill('1')
+    await byId('suggestions-start').click()
+    await expect
+      .poll(() => byId('suggestions-status').getAttribute('data-status'), { timeout: 60_000 })
+      .toBe('done')
+    await byId('review-item').waitFor()
+    await shot('14-review-queue')
+    const first = await byId('review-item').getAttribute('data-index')
+    const suggested = await byId('review-suggested').getAttribute('data-label')
+    await page.keyboard.press('Enter')
+    await expect.poll(() => byId('review-saved').getAttribute('data-seq')).toBe('7')
+    await expect.poll(() => byId('review-position').textContent()).toMatch(/^\s*2 of/)
+    const image = (await service.call('datasets:get-image', {
+      datasetId: 'fashion-mnist',
+      split: 'train',
+      index: Number(first)
+    })) as { label: number }
+    expect(String(image.label)).toBe(suggested)
+    await page.keyboard.press('ArrowRight')
+    await expect.poll(() => byId('review-position').textContent()).toMatch(/^\s*3 of/)
+    await page.keyboard.press('x')
+    await expect.poll(() => byId('review-saved').getAttribute('data-seq')).toBe('8')
+    await page.keyboard.press('ArrowLeft')
+    await page.keyboard.press('ArrowLeft')
+    await page.keyboard.press('ArrowLeft')
+    await expect.poll(() => byId('review-current').textContent()).toMatch(/Now:/)
+    await shot('15-review-queue-walked')
+  })
+
+  it('fine-tunes the model on the corrections with live progress, then shows before and after', async () => {
+    await byId('nav-models').click()
+    await byId('finetune-panel').waitFor()
+    const parentId = await byId('model-detail').getAttribute('data-model-id')
+    await byId('finetune-epochs').fill('3')
+    await byId('finetune-start').click()
+    await expect
+      .poll(() => byId('finetune-status').getAttribute('data-status'), { timeout: 30_000 })
+      .toBe('training')
+    await byId('finetune-panel').scrollIntoViewIfNeeded()
+    await shot('16-finetune-live')
+    await expect
+      .poll(() => byId('finetune-status').getAttribute('data-status'), { timeout: 90_000 })
+      .toBe('done')
+    await byId('finetune-open').click()
+    await byId('finetune-comparison').waitFor()
+    expect(await byId('model-detail').getAttribute('data-model-id')).not.toBe(parentId)
+    expect(await byId('finetune-parent').textContent()).toContain(parentId!)
+    expect(await byId('compare-corrected').textContent()).toMatch(/Corrected images \(3\)/)
+    expect(await byId('compare-test-accuracy').textContent()).toMatch(/\d+\.\d+%.*\d+\.\d+%/)
+    await shot('17-finetune-comparison')
+    await expect.poll(() => byId('model-row').count()).toBe(2)
   })
 
   it('logged no errors in the page', () => {

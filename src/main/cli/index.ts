@@ -2,6 +2,8 @@
 import { Command } from 'commander'
 import { registerDataCommands } from './data-command'
 import { registerEvaluateCommand } from './evaluate-command'
+import { registerFinetuneCommand } from './finetune-command'
+import { registerLabelsCommands } from './labels-command'
 import { registerExportCommand } from './export-command'
 import { registerServeCommand } from './serve-command'
 import { registerStudioCommand } from './studio-command'
@@ -16,6 +18,8 @@ const program = new Command()
 registerTrainCommand(program)
 registerEvaluateCommand(program)
 registerDataCommands(program)
+registerLabelsCommands(program)
+registerFinetuneCommand(program)
 registerStudioCommand(program)
 registerServeCommand(program)
 registerExportCommand(program)

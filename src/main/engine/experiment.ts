@@ -7,11 +7,11 @@ import { formatClassificationReport } from '@shared/metrics'
 import type { EpochLogs, TrainConfig } from '@shared/training'
 import { writeConfusionPng } from './charts/confusion-heatmap'
 import { writeTrainingCurvesPng } from './charts/training-curves'
-import { loadFashionMnist, type FashionMnist } from './data/fashion-mnist'
+import { loadFashionMnist, type FashionMnist, type Split } from './data/fashion-mnist'
 import { evaluateArtifacts, type Evaluation } from './evaluation/evaluate'
 import type { ModelMetadata } from './models/metadata'
 import { MODEL_FILES, writeDurably, writeModelDir } from './models/model-dir'
-import type { BackendInfo } from './worker/protocol'
+import type { BackendInfo, ModelArtifacts } from './worker/protocol'
 import type { BatchProgress, TrainingHost } from './worker/host'
 
 export interface ExperimentOptions {
@@ -26,6 +26,19 @@ export interface ExperimentOptions {
   outDir?: string
   /** Train on the first N training images only (quick runs and tests). */
   trainLimit?: number
+  /** An explicit training set (fine-tuning), instead of the dataset's training split. */
+  train?: Split
+  /** Weights to start from (a flat vector in DenseNetwork order): a fine-tune. */
+  initialWeights?: Float32Array
+  /** The model this one was fine-tuned from (recorded in its metadata). */
+  parent?: string
+  /** Start of the new model's id (default: the preset's name). */
+  idPrefix?: string
+  /** Writes more files into the model's temporary folder, after evaluation, before it is published. */
+  extraFiles?(
+    tmpDir: string,
+    trained: { id: string; artifacts: ModelArtifacts; evaluation: Evaluation }
+  ): Promise<void>
   onStage?(stage: 'loading-data' | 'training' | 'evaluating' | 'saving', detail?: string): void
   onBatch?(p: BatchProgress): void
   onEpoch?(logs: EpochLogs): void
@@ -45,13 +58,16 @@ export interface ExperimentResult {
 export async function runExperiment(o: ExperimentOptions): Promise<ExperimentResult> {
   o.onStage?.('loading-data', o.dataDir)
   const data = o.data ?? (await loadFashionMnist(o.dataDir))
-  const train = limitSplit(data.train, o.trainLimit)
+  const train = o.train ?? limitSplit(data.train, o.trainLimit)
   const backend = await o.host.backend()
   o.onStage?.('training')
-  const job = o.host.train(o.config, train.images, train.labels, {
-    onBatch: o.onBatch,
-    onEpoch: o.onEpoch
-  })
+  const job = o.host.train(
+    o.config,
+    train.images,
+    train.labels,
+    { onBatch: o.onBatch, onEpoch: o.onEpoch },
+    { initialWeights: o.initialWeights }
+  )
   o.onCancelReady?.(job.cancel)
   const trained = await job.result
   o.onStage?.('evaluating')
@@ -62,7 +78,7 @@ export async function runExperiment(o: ExperimentOptions): Promise<ExperimentRes
     data.test.labels
   )
   const createdAt = new Date()
-  const id = `${o.config.preset}-${createdAt.toISOString().replace(/[:.]/g, '-')}-${randomBytes(2).toString('hex')}`
+  const id = `${o.idPrefix ?? o.config.preset}-${createdAt.toISOString().replace(/[:.]/g, '-')}-${randomBytes(2).toString('hex')}`
   const modelDir = o.outDir ?? join(o.modelsDir, id)
   const validationCount = train.count - Math.floor(train.count * (1 - o.config.validationSplit))
   const last = trained.history[trained.history.length - 1]
@@ -96,7 +112,7 @@ export async function runExperiment(o: ExperimentOptions): Promise<ExperimentRes
       macroF1: evaluation.report.macroAvg.f1,
       valAccuracy: last?.val_accuracy ?? NaN
     },
-    parent: null
+    parent: o.parent ?? null
   }
   o.onStage?.('saving', modelDir)
   await writeModelDir(
@@ -128,6 +144,7 @@ export async function runExperiment(o: ExperimentOptions): Promise<ExperimentRes
         join(tmp, MODEL_FILES.confusion),
         `${id}: test set confusion matrix`
       )
+      await o.extraFiles?.(tmp, { id, artifacts: trained.artifacts, evaluation })
     }
   )
   return { modelDir, metadata, evaluation, history: trained.history, backend }

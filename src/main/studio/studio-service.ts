@@ -12,6 +12,10 @@ import {
   isStudioChannel,
   studioCallArgs,
   type CellImages,
+  type FinetuneComparison,
+  type SuggestionPage,
+  type SuggestionsState,
+  type TrainingState,
   type ModelDetail,
   type ModelSummary,
   type StudioCallResults,
@@ -23,12 +27,16 @@ import { SEED_PRESET } from '@shared/training'
 import type { z } from 'zod'
 import { loadFashionMnist, type FashionMnist } from '../engine/data/fashion-mnist'
 import { argmaxRows } from '../engine/evaluation/evaluate'
+import { FINETUNE_FILE, runFinetune } from '../engine/finetune/finetune'
+import { loadSuggestions, type SuggestionsFile } from '../engine/labels/suggestions'
 import type { ModelMetadata } from '../engine/models/metadata'
 import { MODEL_FILES, ModelDirError, readModelDir } from '../engine/models/model-dir'
 import { modelsDir } from '../engine/workspace'
 import { TrainingHost } from '../engine/worker/host'
-import { imageItem, SplitIndex } from './dataset-index'
+import { SplitIndex } from './dataset-index'
+import { StudioLabels } from './studio-labels'
 import { StudioServing } from './studio-serving'
+import { SuggestionsSession } from './suggestions-session'
 import { TrainingSession } from './training-session'
 
 export class StudioArgsError extends Error {
@@ -49,15 +57,23 @@ export class StudioService {
   private readonly events = new EventEmitter()
   private data: Promise<{ data: FashionMnist; train: SplitIndex; test: SplitIndex }> | undefined
   private session: TrainingSession | undefined
+  private suggesting: SuggestionsSession | undefined
+  private suggestions: Promise<SuggestionsFile | null> | undefined
   private readonly probabilities = new Map<string, Float32Array>()
 
   private readonly serving: StudioServing
+  private readonly labels: StudioLabels
 
   constructor(
     private readonly options: { workspace: string; dataDir: string; host?: TrainingHost }
   ) {
     this.host = options.host ?? new TrainingHost()
     this.serving = new StudioServing(this.host)
+    this.labels = new StudioLabels(
+      options.workspace,
+      () => this.dataset().then((d) => d.data),
+      (message) => new StudioArgsError(message)
+    )
   }
 
   /** Validates rawArgs against the channel's schema and runs the call. */
@@ -80,6 +96,10 @@ export class StudioService {
       this.session.cancel()
       await this.session.finished
     }
+    if (this.suggesting?.running) {
+      this.suggesting.cancel()
+      await this.suggesting.finished
+    }
     await this.host.close()
   }
 
@@ -99,22 +119,65 @@ export class StudioService {
         } as R
       case 'datasets:list': {
         const d = await this.dataset()
+        const v = await this.labels.current()
         return [
           {
             id: FASHION_MNIST_ID,
             name: 'Fashion-MNIST',
             dir: this.options.dataDir,
             classes: [...CLASS_NAMES],
-            counts: { train: d.train.counts(), test: d.test.counts() }
+            counts: { train: v.train.counts(), test: v.test.counts() },
+            originalCounts: { train: d.train.counts(), test: d.test.counts() },
+            labels: v.summary
           }
         ] as R
       }
       case 'datasets:get-images': {
         const { datasetId, split, label, offset, limit } = a as Args<'datasets:get-images'>
         this.checkDataset(datasetId)
-        const d = await this.dataset()
-        return (split === 'train' ? d.train : d.test).page(label, offset, limit) as R
+        return (await this.labels.current())[split].page(label, offset, limit) as R
       }
+      case 'datasets:get-image': {
+        const { datasetId, split, index } = a as Args<'datasets:get-image'>
+        this.checkDataset(datasetId)
+        return (await this.labels.image(split, index)) as R
+      }
+      case 'labels:set': {
+        const args = a as Args<'labels:set'>
+        this.checkDataset(args.datasetId)
+        return (await this.labels.set(args)) as R
+      }
+      case 'labels:undo':
+      case 'labels:redo': {
+        const { datasetId, expectedSeq } = a as Args<'labels:undo'>
+        this.checkDataset(datasetId)
+        const op = channel === 'labels:undo' ? 'undo' : 'redo'
+        return (await this.labels.undoRedo(op, expectedSeq)) as R
+      }
+      case 'labels:status':
+        this.checkDataset((a as Args<'labels:status'>).datasetId)
+        return (await this.labels.status()) as R
+      case 'labels:history': {
+        const args = a as Args<'labels:history'>
+        this.checkDataset(args.datasetId)
+        return (await this.labels.history(args)) as R
+      }
+      case 'labels:export-csv': {
+        const args = a as Args<'labels:export-csv'>
+        this.checkDataset(args.datasetId)
+        return (await this.labels.exportCsv(args)) as R
+      }
+      case 'suggestions:start':
+        return (await this.startSuggestions(a as Args<'suggestions:start'>)) as R
+      case 'suggestions:cancel':
+        this.suggesting?.cancel()
+        return (this.suggesting?.state ?? null) as R
+      case 'suggestions:get-state':
+        return (this.suggesting?.state ?? null) as R
+      case 'suggestions:get':
+        return (await this.suggestionPage(a as Args<'suggestions:get'>)) as R
+      case 'finetune:start':
+        return (await this.startFinetune(a as Args<'finetune:start'>)) as R
       case 'presets:list':
         return [
           {
@@ -172,9 +235,120 @@ export class StudioService {
     return this.data
   }
 
+  /** One job at a time in the worker: a second would only wait behind the first. */
+  private checkIdle(): void {
+    if (this.session?.running) throw new StudioArgsError('a training run is already in progress')
+    if (this.suggesting?.running) {
+      throw new StudioArgsError('the search for label errors is running: wait for it or cancel it')
+    }
+  }
+
+  private async startSuggestions(args: Args<'suggestions:start'>): Promise<SuggestionsState> {
+    this.checkDataset(args.datasetId)
+    this.checkIdle()
+    const { data } = await this.dataset()
+    const labels = await this.labels.open()
+    this.suggesting = new SuggestionsSession({
+      host: this.host,
+      data,
+      labels,
+      workspace: this.options.workspace,
+      folds: args.folds,
+      epochs: args.epochs,
+      trainLimit: args.trainLimit,
+      jobId: randomUUID(),
+      onChange: (state) => this.events.emit('suggestions:state', state),
+      onDone: (result) => (this.suggestions = Promise.resolve(result))
+    })
+    return this.suggesting.state
+  }
+
+  private async suggestionPage(args: Args<'suggestions:get'>): Promise<SuggestionPage> {
+    this.checkDataset(args.datasetId)
+    const { data } = await this.dataset()
+    this.suggestions ??= loadSuggestions(this.options.workspace, data)
+    const s = await this.suggestions
+    if (!s) return { total: 0, offset: args.offset, items: [], meta: null }
+    const { train } = await this.labels.current()
+    const store = await this.labels.open().catch(() => undefined)
+    const items = s.issues.slice(args.offset, args.offset + args.limit).map((issue) => {
+      const image = train.item(issue.index)
+      return {
+        index: issue.index,
+        pixels: image.pixels,
+        given: issue.given,
+        suggested: issue.suggested,
+        probability: issue.probability,
+        selfConfidence: issue.selfConfidence,
+        probabilities: issue.probabilities,
+        current: store?.corrections.stateOf('train', issue.index) ?? {
+          label: image.label,
+          mark: image.mark ?? null
+        }
+      }
+    })
+    return {
+      total: s.issues.length,
+      offset: args.offset,
+      items,
+      meta: {
+        computedAt: s.computedAt,
+        folds: s.folds,
+        epochs: s.epochs,
+        trainCount: s.trainCount,
+        seconds: s.seconds,
+        issues: s.issues.length,
+        estimatedErrors: s.estimatedErrors,
+        thresholds: s.thresholds,
+        journalSeq: s.journalSeq
+      }
+    }
+  }
+
+  private async startFinetune(args: Args<'finetune:start'>): Promise<TrainingState> {
+    this.checkIdle()
+    const parentDir = this.modelDir(args.modelId)
+    const parent = await readModelDir(parentDir)
+    const labels = await this.labels.open()
+    const { data } = await this.dataset()
+    const backend = await this.host.backend()
+    const config = {
+      ...parent.metadata.config,
+      epochs: args.epochs,
+      learningRate: args.learningRate ?? parent.metadata.config.learningRate / 2
+    }
+    this.session = new TrainingSession({
+      host: this.host,
+      config,
+      datasetId: FASHION_MNIST_ID,
+      data,
+      dataDir: this.options.dataDir,
+      modelsDir: modelsDir(this.options.workspace),
+      backend,
+      jobId: randomUUID(),
+      kind: 'finetune',
+      parentModelId: args.modelId,
+      onChange: (state) => this.events.emit('training:state', state),
+      run: (hooks) =>
+        runFinetune({
+          host: this.host,
+          parentDir,
+          dataDir: this.options.dataDir,
+          data,
+          labels,
+          epochs: args.epochs,
+          replay: args.replay,
+          learningRate: config.learningRate,
+          modelsDir: modelsDir(this.options.workspace),
+          ...hooks
+        })
+    })
+    return this.session.state
+  }
+
   private async startTraining(args: Args<'training:start'>) {
     this.checkDataset(args.datasetId)
-    if (this.session?.running) throw new StudioArgsError('a training run is already in progress')
+    this.checkIdle()
     const { data } = await this.dataset()
     const backend = await this.host.backend()
     this.session = new TrainingSession({
@@ -224,12 +398,17 @@ export class StudioService {
       .catch(() => {
         throw new ModelDirError(dir, `${MODEL_FILES.evaluation} is missing or corrupt`)
       })
+    // A fine-tuned model's before/after comparison; a damaged one is left out, not fatal.
+    const finetune = await readFile(join(dir, FINETUNE_FILE), 'utf8')
+      .then((t) => JSON.parse(t) as FinetuneComparison)
+      .catch(() => null)
     return {
       summary: toSummary(modelId, model.metadata),
       classes: model.metadata.classes,
       history: model.history,
       report: evaluation.report,
-      confusion: evaluation.confusion
+      confusion: evaluation.confusion,
+      finetune
     }
   }
 
@@ -240,13 +419,16 @@ export class StudioService {
   ): Promise<CellImages> {
     const probs = await this.testProbabilities(modelId)
     const { data } = await this.dataset()
+    const { test } = await this.labels.current()
     const predicted = argmaxRows(probs, NUM_CLASSES)
     const items = []
+    // The cell is of the labels the model was evaluated on (the files'), as its confusion matrix;
+    // each image shows its label now, so corrections made here show in place.
     for (let i = 0; i < data.test.count; i++) {
       if (data.test.labels[i] !== trueClass || predicted[i] !== predictedClass) continue
       const row = Array.from(probs.subarray(i * NUM_CLASSES, (i + 1) * NUM_CLASSES))
       items.push({
-        ...imageItem(data.test, i),
+        ...test.item(i),
         predicted: predictedClass,
         confidence: row[predictedClass]!,
         probabilities: row

@@ -5,8 +5,13 @@ import { basename } from 'node:path'
 import type { BackendSummary, TrainingState } from '@shared/studio-api'
 import type { TrainConfig } from '@shared/training'
 import type { FashionMnist } from '../engine/data/fashion-mnist'
-import { runExperiment } from '../engine/experiment'
+import { runExperiment, type ExperimentOptions } from '../engine/experiment'
 import { TrainingCancelledError, type TrainingHost } from '../engine/worker/host'
+
+/** The hooks a run reports through (those of runExperiment). */
+export type RunHooks = Required<
+  Pick<ExperimentOptions, 'onStage' | 'onCancelReady' | 'onBatch' | 'onEpoch'>
+>
 
 /** At most this many in-epoch points are kept for the live chart (the oldest are thinned out). */
 const MAX_BATCH_POINTS = 3000
@@ -21,6 +26,10 @@ export interface SessionOptions {
   backend: BackendSummary
   jobId: string
   onChange(state: TrainingState): void
+  /** Another kind of run with the same progress (a fine-tune): runExperiment by default. */
+  run?(hooks: RunHooks): Promise<{ modelDir: string }>
+  kind?: TrainingState['kind']
+  parentModelId?: string
 }
 
 export class TrainingSession {
@@ -34,6 +43,8 @@ export class TrainingSession {
   constructor(private readonly o: SessionOptions) {
     this.state = {
       jobId: o.jobId,
+      kind: o.kind ?? 'train',
+      parentModelId: o.parentModelId ?? null,
       status: 'loading-data',
       config: o.config,
       datasetId: o.datasetId,
@@ -61,32 +72,37 @@ export class TrainingSession {
 
   private async run(): Promise<void> {
     const s = this.state
+    const hooks: RunHooks = {
+      onStage: (stage) => this.update({ status: stage }),
+      onCancelReady: (cancel) => {
+        this.cancelJob = cancel
+        if (this.cancelRequested) cancel()
+      },
+      onBatch: (p) => {
+        const points =
+          s.batchPoints.length >= MAX_BATCH_POINTS
+            ? s.batchPoints.filter((_, i) => i % 2 === 0)
+            : s.batchPoints
+        points.push([p.epoch - 1 + p.batch / p.batches, p.loss, p.accuracy])
+        this.update({
+          batch: p,
+          batchPoints: points,
+          secondsLeft: this.secondsLeft(p.epoch - 1 + p.batch / p.batches)
+        })
+      },
+      onEpoch: (logs) => this.update({ epochs: [...s.epochs, logs], batch: null })
+    }
     try {
-      const result = await runExperiment({
-        host: this.o.host,
-        config: this.o.config,
-        data: this.o.data,
-        dataDir: this.o.dataDir,
-        modelsDir: this.o.modelsDir,
-        onStage: (stage) => this.update({ status: stage }),
-        onCancelReady: (cancel) => {
-          this.cancelJob = cancel
-          if (this.cancelRequested) cancel()
-        },
-        onBatch: (p) => {
-          const points =
-            s.batchPoints.length >= MAX_BATCH_POINTS
-              ? s.batchPoints.filter((_, i) => i % 2 === 0)
-              : s.batchPoints
-          points.push([p.epoch - 1 + p.batch / p.batches, p.loss, p.accuracy])
-          this.update({
-            batch: p,
-            batchPoints: points,
-            secondsLeft: this.secondsLeft(p.epoch - 1 + p.batch / p.batches)
+      const result = this.o.run
+        ? await this.o.run(hooks)
+        : await runExperiment({
+            host: this.o.host,
+            config: this.o.config,
+            data: this.o.data,
+            dataDir: this.o.dataDir,
+            modelsDir: this.o.modelsDir,
+            ...hooks
           })
-        },
-        onEpoch: (logs) => this.update({ epochs: [...s.epochs, logs], batch: null })
-      })
       this.update({ status: 'done', modelId: basename(result.modelDir), secondsLeft: 0 })
     } catch (err) {
       if (err instanceof TrainingCancelledError)

@@ -37,6 +37,11 @@ export class DenseNetwork {
     return this.shapes.length / 2
   }
 
+  /** Length of the flat weight vector. */
+  get parameterCount(): number {
+    return this.lengths.reduce((a, b) => a + b, 0)
+  }
+
   /** Glorot-uniform kernels and zero biases, as Keras initialises Dense layers, from one seed. */
   initialWeights(seed: number): Tensor {
     const tf = this.tf

@@ -39,14 +39,18 @@ interface Split {
   count: number
 }
 
-/** Trains a DenseNetwork on the given images; the caller disposes the returned weights. */
+/**
+ * Trains a DenseNetwork on the given images, from `initialWeights` (fine-tuning: a flat vector in
+ * DenseNetwork order) or a fresh initialisation; the caller disposes the returned weights.
+ */
 export function trainDense(
   tf: Tf,
   ops: RawOps | undefined,
   config: TrainConfig,
   images: Uint8Array,
   labels: Uint8Array,
-  hooks: TrainHooks
+  hooks: TrainHooks,
+  initialWeights?: Float32Array
 ): { network: DenseNetwork; weights: Tensor; history: EpochLogs[] } {
   const count = labels.length
   if (images.length !== count * IMAGE_PIXELS) {
@@ -57,10 +61,17 @@ export function trainDense(
   const trainCount = Math.floor(count * (1 - config.validationSplit))
   if (trainCount < 1)
     throw new Error(`validation split ${config.validationSplit} leaves no training images`)
+  const network = new DenseNetwork(tf, IMAGE_PIXELS, config.hiddenUnits, NUM_CLASSES)
+  if (initialWeights && initialWeights.length !== network.parameterCount) {
+    throw new Error(
+      `initial weights have ${initialWeights.length} values, the ${network.layerSizes.join('-')} network has ${network.parameterCount}`
+    )
+  }
   const train = makeSplit(tf, images, labels, 0, trainCount)
   const val = trainCount < count ? makeSplit(tf, images, labels, trainCount, count) : undefined
-  const network = new DenseNetwork(tf, IMAGE_PIXELS, config.hiddenUnits, NUM_CLASSES)
-  const initial = network.initialWeights(config.seed)
+  const initial = initialWeights
+    ? tf.tensor1d(initialWeights, 'float32')
+    : network.initialWeights(config.seed)
   const adam = { learningRate: config.learningRate }
   const weights: TrainableWeights = ops
     ? new NativeWeights(tf, ops, network, initial, adam)

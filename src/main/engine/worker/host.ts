@@ -76,12 +76,16 @@ export class TrainingHost {
     return this.ready as Promise<BackendInfo>
   }
 
-  /** Starts a training job; progress arrives through the hooks while it runs. */
+  /**
+   * Starts a training job; progress arrives through the hooks while it runs. `initialWeights`
+   * (a flat vector, see flatWeightsFromArtifacts) makes it a fine-tune from those weights.
+   */
   train(
     config: TrainConfig,
     images: Uint8Array,
     labels: Uint8Array,
-    hooks: TrainHooks = {}
+    hooks: TrainHooks = {},
+    options: { initialWeights?: Float32Array } = {}
   ): TrainJob {
     const cancelFlag = new SharedArrayBuffer(4)
     const jobId = randomUUID()
@@ -93,7 +97,8 @@ export class TrainingHost {
         images,
         labels,
         cancelFlag,
-        progressIntervalMs: this.progressIntervalMs
+        progressIntervalMs: this.progressIntervalMs,
+        ...(options.initialWeights && { initialWeights: options.initialWeights })
       },
       hooks
     )

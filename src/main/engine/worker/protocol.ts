@@ -42,6 +42,11 @@ export type WorkerRequest =
       cancelFlag: SharedArrayBuffer
       /** Minimum milliseconds between two batch events. */
       progressIntervalMs: number
+      /**
+       * Weights to start from (fine-tuning), as one flat vector in DenseNetwork order
+       * [W1, b1, W2, b2, ...]; a fresh Glorot initialisation from config.seed when absent.
+       */
+      initialWeights?: Float32Array
     }
   | {
       type: 'predict'

@@ -76,13 +76,21 @@ async function train(req: Extract<WorkerRequest, { type: 'train' }>): Promise<vo
   const t0 = performance.now()
   let result
   try {
-    result = trainDense(tf, ops, req.config, req.images, req.labels, {
-      progressIntervalMs: req.progressIntervalMs,
-      isCancelled: () => Atomics.load(flag, 0) === 1,
-      onBatch: (p) => post({ type: 'batch', jobId: req.jobId, ...p }),
-      onEpoch: (logs) =>
-        post({ type: 'epoch', jobId: req.jobId, logs, numTensors: tf.memory().numTensors })
-    })
+    result = trainDense(
+      tf,
+      ops,
+      req.config,
+      req.images,
+      req.labels,
+      {
+        progressIntervalMs: req.progressIntervalMs,
+        isCancelled: () => Atomics.load(flag, 0) === 1,
+        onBatch: (p) => post({ type: 'batch', jobId: req.jobId, ...p }),
+        onEpoch: (logs) =>
+          post({ type: 'epoch', jobId: req.jobId, logs, numTensors: tf.memory().numTensors })
+      },
+      req.initialWeights
+    )
   } catch (err) {
     if (err instanceof TrainingCancelled) return post({ type: 'cancelled', jobId: req.jobId })
     throw err

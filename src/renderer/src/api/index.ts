@@ -1,13 +1,14 @@
 // The renderer's one way to the engine: window.api inside Electron (from the preload), or, in a
 // browser (`fashion-studio studio --browser`), a client of the loopback bridge that carries the same
 // contract over HTTP and server-sent events. Only Pinia stores import this module.
-import type {
-  StudioApi,
-  StudioCallArgs,
-  StudioCallResults,
-  StudioChannel,
-  StudioEvent,
-  StudioEvents
+import {
+  STUDIO_EVENTS,
+  type StudioApi,
+  type StudioCallArgs,
+  type StudioCallResults,
+  type StudioChannel,
+  type StudioEvent,
+  type StudioEvents
 } from '@shared/studio-api'
 
 const TOKEN_KEY = 'fashion-studio-token'
@@ -18,6 +19,11 @@ let api: StudioApi | undefined
 export function getApi(): StudioApi {
   api ??= window.api ?? createBridgeApi(takeToken())
   return api
+}
+
+/** True in a web browser (the loopback bridge), false in the desktop app. */
+export function isBrowserMode(): boolean {
+  return !window.api
 }
 
 /** The bridge token arrives once in the URL (?token=...); keep it for reloads, then hide it. */
@@ -40,7 +46,7 @@ function createBridgeApi(token: string): StudioApi {
   const connect = (): void => {
     if (source) return
     source = new EventSource(`/api/events?token=${encodeURIComponent(token)}`)
-    for (const event of ['training:state'] as StudioEvent[]) {
+    for (const event of STUDIO_EVENTS) {
       source.addEventListener(event, (e) => {
         const payload = JSON.parse((e as MessageEvent<string>).data) as unknown
         listeners.get(event)?.forEach((l) => l(payload))

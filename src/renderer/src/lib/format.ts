@@ -15,6 +15,11 @@ export function formatCount(n: number): string {
   return n.toLocaleString('en-US')
 }
 
+/** "1 epoch", "3 epochs", "1,200 images". */
+export function plural(n: number, singular: string, pluralForm = `${singular}s`): string {
+  return `${formatCount(n)} ${n === 1 ? singular : pluralForm}`
+}
+
 /** Seconds as "42 s", "3 min 05 s" or "1 h 02 min": precise enough for an estimate. */
 export function formatDuration(seconds: number): string {
   if (!Number.isFinite(seconds) || seconds < 0) return '—'

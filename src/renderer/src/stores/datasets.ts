@@ -65,6 +65,8 @@ export const useDatasetsStore = defineStore('datasets', () => {
   const cache = new Map<string, ImagePage>()
   const inFlight = new Map<string, Promise<ImagePage>>()
   let latestRequest = 0
+  /** Bumped when labels change: pages fetched before are not cached. */
+  let generation = 0
 
   function pageArgs(pageNumber: number): PageArgs | null {
     if (!datasetId.value) return null
@@ -88,10 +90,11 @@ export const useDatasetsStore = defineStore('datasets', () => {
     }
     let request = inFlight.get(key)
     if (!request) {
+      const asked = generation
       request = getApi()
         .call('datasets:get-images', args)
         .then((result) => {
-          cache.set(key, result)
+          if (asked === generation) cache.set(key, result)
           if (cache.size > CACHED_PAGES) cache.delete(cache.keys().next().value as string)
           return result
         })
@@ -123,6 +126,21 @@ export const useDatasetsStore = defineStore('datasets', () => {
     const args = pageArgs(pageNumber)
     // Failures here are not the user's concern: the page is fetched again if they go there.
     if (args && pageNumber < pageCount.value) fetchPage(args).catch(() => undefined)
+  }
+
+  /**
+   * Labels changed: forget the cached pages (they carry the old labels) and refetch the counts. The
+   * page on screen stays as it is, so an image being corrected does not jump away under the viewer;
+   * the views show the new label from the labels store, and the next page fetched is current.
+   */
+  function invalidate(): void {
+    generation++
+    cache.clear()
+    inFlight.clear()
+    getApi()
+      .call('datasets:list', {})
+      .then((list) => (datasets.value = list))
+      .catch(() => undefined)
   }
 
   async function init(): Promise<void> {
@@ -173,6 +191,7 @@ export const useDatasetsStore = defineStore('datasets', () => {
     items,
     loadList,
     loadImages,
+    invalidate,
     init,
     setDataset,
     setSplit,

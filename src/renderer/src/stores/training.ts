@@ -107,6 +107,22 @@ export const useTrainingStore = defineStore('training', () => {
     }
   }
 
+  /** Fine-tunes a model on the corrected labels: a run like any other (same state and events). */
+  async function startFinetune(
+    modelId: string,
+    options: { epochs: number; replay: number }
+  ): Promise<void> {
+    if (running.value || starting.value) return
+    starting.value = true
+    try {
+      applyState(await getApi().call('finetune:start', { modelId, ...options }))
+    } catch (err) {
+      errors.report('Could not start fine-tuning', err)
+    } finally {
+      starting.value = false
+    }
+  }
+
   async function cancel(): Promise<void> {
     const current = state.value
     if (!current || !isActive(current.status)) return
@@ -147,6 +163,7 @@ export const useTrainingStore = defineStore('training', () => {
     selectPreset,
     resetToDefaults,
     start,
+    startFinetune,
     cancel,
     dispose
   }

@@ -1,0 +1,214 @@
+// Fine-tuning a model on the corrected labels: start from the parent's weights, train a few epochs on
+// the corrected training images (repeated, so a handful of them count) together with a replay sample
+// of the other training images (so the model does not forget what it knew), excluded images left out,
+// and save the result as a NEW model whose metadata names its parent. The parent is only read.
+// The before/after comparison (finetune.json in the new model) judges both models on the labels as
+// corrected now.
+import { readFile } from 'node:fs/promises'
+import { basename, join } from 'node:path'
+import { IMAGE_PIXELS, NUM_CLASSES } from '@shared/classes'
+import type { FinetuneComparison } from '@shared/studio-api'
+import type { TrainConfig } from '@shared/training'
+import { loadFashionMnist, type FashionMnist, type Split } from '../data/fashion-mnist'
+import { runExperiment, type ExperimentOptions, type ExperimentResult } from '../experiment'
+import type { LabelStore } from '../labels/label-store'
+import { MODEL_FILES, readModelDir, writeDurably } from '../models/model-dir'
+import { flatWeightsFromArtifacts } from '../training/flat-weights'
+import { mulberry32, shuffledIndices } from '../training/random'
+import { finetuneMetrics, type TestLabels } from './compare'
+
+export const FINETUNE_FILE = 'finetune.json'
+
+export interface FinetuneOptions extends Pick<
+  ExperimentOptions,
+  'host' | 'modelsDir' | 'outDir' | 'onStage' | 'onBatch' | 'onEpoch' | 'onCancelReady'
+> {
+  parentDir: string
+  dataDir: string
+  data?: FashionMnist
+  labels: LabelStore
+  epochs: number
+  /** Share (0..1) of the uncorrected training images replayed. */
+  replay: number
+  /** Default: half the parent's. */
+  learningRate?: number
+  /** Times each corrected image appears per epoch (default 5). */
+  correctedRepeat?: number
+  seed?: number
+}
+
+export interface FinetuneResult extends ExperimentResult {
+  comparison: FinetuneComparison
+}
+
+export async function runFinetune(o: FinetuneOptions): Promise<FinetuneResult> {
+  o.onStage?.('loading-data', o.dataDir)
+  const parent = await readModelDir(o.parentDir)
+  const parentId = basename(o.parentDir)
+  const initialWeights = flatWeightsFromArtifacts(
+    parent.artifacts,
+    parent.metadata.config.hiddenUnits
+  )
+  const data = o.data ?? (await loadFashionMnist(o.dataDir))
+  await o.labels.refresh()
+  const c = o.labels.corrections
+  const journalSeq = c.entries.length
+  const train = c.correctedLabels('train')
+  const test = c.correctedLabels('test')
+  const excluded = (marks: Map<number, string>): Set<number> =>
+    new Set([...marks].filter(([, m]) => m === 'excluded').map(([i]) => i))
+  const excludedTrain = excluded(train.marks)
+  const testLabels: TestLabels = {
+    original: data.test.labels,
+    corrected: test.labels,
+    excluded: excluded(test.marks)
+  }
+  const relabelled = (split: Split, labels: Uint8Array, out: ReadonlySet<number>): number[] => {
+    const list: number[] = []
+    for (let i = 0; i < split.count; i++)
+      if (labels[i] !== split.labels[i] && !out.has(i)) list.push(i)
+    return list
+  }
+  const correctedTrain = relabelled(data.train, train.labels, excludedTrain)
+  const correctedTest = relabelled(data.test, test.labels, testLabels.excluded)
+
+  const repeat = o.correctedRepeat ?? 5
+  const seed = o.seed ?? parent.metadata.config.seed
+  const set = assembleTrainingSet(data.train, train.labels, correctedTrain, excludedTrain, {
+    replay: o.replay,
+    repeat,
+    seed
+  })
+  if (set.split.count === 0) {
+    throw new Error(
+      'nothing to train on: there are no corrected training images and the replay share is 0'
+    )
+  }
+  const config: TrainConfig = {
+    ...parent.metadata.config,
+    epochs: o.epochs,
+    learningRate: o.learningRate ?? parent.metadata.config.learningRate / 2,
+    // Exactly the replay images put last are held out (half an image below: floor() in the loop).
+    validationSplit: set.validation > 0 ? (set.validation - 0.5) / set.split.count : 0,
+    seed
+  }
+
+  // The corrected images of both splits, for "accuracy on the corrected images".
+  const corrected = gather([
+    { split: data.train, labels: train.labels, indices: correctedTrain },
+    { split: data.test, labels: test.labels, indices: correctedTest }
+  ])
+  // Still preparing as far as the run's stages go: a run's status never moves backwards (the
+  // studio drops older states), so the parent's evaluation must not be reported as 'evaluating'.
+  o.onStage?.('loading-data', 'evaluating the parent on the test images')
+  const parentTest = await testProbabilities(o, data, parent.artifacts)
+  const predictCorrected = async (a: typeof parent.artifacts): Promise<Float32Array> =>
+    corrected.count ? o.host.predict(a, corrected.images) : new Float32Array(0)
+  const before = finetuneMetrics(
+    parentTest,
+    testLabels,
+    await predictCorrected(parent.artifacts),
+    corrected.labels
+  )
+
+  let comparison: FinetuneComparison | undefined
+  const result = await runExperiment({
+    host: o.host,
+    config,
+    dataDir: o.dataDir,
+    data,
+    train: set.split,
+    initialWeights,
+    parent: parentId,
+    idPrefix: 'finetune',
+    modelsDir: o.modelsDir,
+    outDir: o.outDir,
+    onStage: (stage, detail) => o.onStage?.(stage, detail),
+    onBatch: o.onBatch,
+    onEpoch: o.onEpoch,
+    onCancelReady: o.onCancelReady,
+    extraFiles: async (tmp, trained) => {
+      const after = finetuneMetrics(
+        trained.evaluation.probabilities,
+        testLabels,
+        await predictCorrected(trained.artifacts),
+        corrected.labels
+      )
+      comparison = {
+        parent: parentId,
+        epochs: o.epochs,
+        replay: o.replay,
+        learningRate: config.learningRate,
+        correctedRepeat: repeat,
+        trainImages: set.split.count,
+        correctedTrain: correctedTrain.length,
+        correctedTest: correctedTest.length,
+        excluded: excludedTrain.size + testLabels.excluded.size,
+        journalSeq,
+        before,
+        after
+      }
+      await writeDurably(join(tmp, FINETUNE_FILE), JSON.stringify(comparison, null, 2))
+    }
+  })
+  return { ...result, comparison: comparison! }
+}
+
+/**
+ * The fine-tuning set: the corrected images `repeat` times plus a seeded replay sample of the rest,
+ * shuffled, then a tenth of the replay sample (never a corrected image) last, held out for
+ * validation.
+ */
+export function assembleTrainingSet(
+  split: Split,
+  labels: Uint8Array,
+  corrected: number[],
+  excluded: ReadonlySet<number>,
+  o: { replay: number; repeat: number; seed: number }
+): { split: Split; validation: number } {
+  const isCorrected = new Set(corrected)
+  const rest: number[] = []
+  for (let i = 0; i < split.count; i++) if (!isCorrected.has(i) && !excluded.has(i)) rest.push(i)
+  const random = mulberry32(o.seed + 1)
+  const order = shuffledIndices(rest.length, random)
+  const replay = Array.from(order.subarray(0, Math.round(o.replay * rest.length)), (k) => rest[k]!)
+  const validation = Math.min(6000, Math.floor(replay.length / 10))
+  const fit = [...replay.slice(0, replay.length - validation)]
+  for (let r = 0; r < o.repeat; r++) fit.push(...corrected)
+  const shuffled = shuffledIndices(fit.length, random)
+  const indices = [
+    ...Array.from(shuffled, (k) => fit[k]!),
+    ...replay.slice(replay.length - validation)
+  ]
+  return { split: gather([{ split, labels, indices }]), validation }
+}
+
+function gather(parts: { split: Split; labels: Uint8Array; indices: number[] }[]): Split {
+  const count = parts.reduce((n, p) => n + p.indices.length, 0)
+  const images = new Uint8Array(count * IMAGE_PIXELS)
+  const labels = new Uint8Array(count)
+  let k = 0
+  for (const p of parts) {
+    for (const i of p.indices) {
+      images.set(
+        p.split.images.subarray(i * IMAGE_PIXELS, (i + 1) * IMAGE_PIXELS),
+        k * IMAGE_PIXELS
+      )
+      labels[k++] = p.labels[i]!
+    }
+  }
+  return { images, labels, count }
+}
+
+/** The parent's test probabilities: saved with it, or predicted. */
+async function testProbabilities(
+  o: FinetuneOptions,
+  data: FashionMnist,
+  artifacts: Parameters<FinetuneOptions['host']['predict']>[0]
+): Promise<Float32Array> {
+  const saved = await readFile(join(o.parentDir, MODEL_FILES.testProbabilities)).catch(() => null)
+  if (saved && saved.length === data.test.count * NUM_CLASSES * 4) {
+    return new Float32Array(saved.buffer.slice(saved.byteOffset, saved.byteOffset + saved.length))
+  }
+  return o.host.predict(artifacts, data.test.images)
+}
