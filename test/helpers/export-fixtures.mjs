@@ -45,6 +45,7 @@ const trainPixels = Float32Array.from(
 )
 const trainLabels = Array.from(idx('train-labels-idx1-ubyte.gz', 8).subarray(0, TRAIN))
 const testImages = idx('t10k-images-idx3-ubyte.gz', 16)
+const testLabels = idx('t10k-labels-idx1-ubyte.gz', 8)
 
 /** Flat 784 input, reshaped inside the model: what the worker's predict feeds today. */
 function flatInputCnn() {
@@ -99,12 +100,37 @@ function imageInputCnn() {
   return m
 }
 
-async function build(name, model, inputShape) {
-  model.compile({ optimizer: tf.train.adam(0.005), loss: 'categoricalCrossentropy' })
-  const x = tf.tensor(trainPixels, [TRAIN, ...inputShape])
-  const y = tf.oneHot(tf.tensor1d(trainLabels, 'int32'), 10)
-  await model.fit(x, y, { epochs: 2, batchSize: 32, verbose: 0 })
-  tf.dispose([x, y])
+/** Accuracy on the first 1,000 test images. */
+function heldOutAccuracy(model, inputShape) {
+  const n = 1000
+  const predicted = tf.tidy(() =>
+    model
+      .predict(
+        tf.tensor(
+          Float32Array.from(testImages.subarray(0, n * 784), (v) => v / 255),
+          [n, ...inputShape]
+        )
+      )
+      .argMax(1)
+      .dataSync()
+  )
+  return predicted.filter((p, i) => p === testLabels[i]).length / n
+}
+
+async function build(name, makeModel, inputShape) {
+  // Initialisation and dropout are random and a short run now and then lands badly (the test needs
+  // a model that has learnt something, or agreement proves little): train again, up to three times.
+  let model
+  for (let attempt = 1; attempt <= 3; attempt++) {
+    model?.dispose()
+    model = makeModel()
+    model.compile({ optimizer: tf.train.adam(0.005), loss: 'categoricalCrossentropy' })
+    const x = tf.tensor(trainPixels, [TRAIN, ...inputShape])
+    const y = tf.oneHot(tf.tensor1d(trainLabels, 'int32'), 10)
+    await model.fit(x, y, { epochs: 2, batchSize: 32, verbose: 0 })
+    tf.dispose([x, y])
+    if (heldOutAccuracy(model, inputShape) >= 0.65) break
+  }
   // Sharpen the softmax (the last weighted layer's kernel and bias x4: same argmax, confident
   // probabilities), as a short training leaves them near uniform, where errors would hide.
   const last = model.layers.filter((l) => l.getWeights().length > 0).pop()
@@ -136,5 +162,5 @@ async function build(name, model, inputShape) {
 
 tf.setBackend('tensorflow')
 tf.util.seedrandom?.('0')
-await build('cnn-flat', flatInputCnn(), [784])
-await build('cnn-nhwc', imageInputCnn(), [28, 28, 1])
+await build('cnn-flat', flatInputCnn, [784])
+await build('cnn-nhwc', imageInputCnn, [28, 28, 1])
