@@ -1,5 +1,6 @@
 // The `fashion-studio` command line: the same engine as the desktop app, for scripts and automation.
 import { Command } from 'commander'
+import { registerClassifyCommand } from './classify-command'
 import { registerDataCommands } from './data-command'
 import { registerEvaluateCommand } from './evaluate-command'
 import { registerFinetuneCommand } from './finetune-command'
@@ -21,6 +22,7 @@ registerDataCommands(program)
 registerLabelsCommands(program)
 registerFinetuneCommand(program)
 registerStudioCommand(program)
+registerClassifyCommand(program)
 registerServeCommand(program)
 registerExportCommand(program)
 
