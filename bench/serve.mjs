@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { gunzipSync } from 'node:zlib'
 import autocannon from 'autocannon'
+import sharp from 'sharp'
 
 const seconds = Number(process.env.BENCH_SERVE_SECONDS ?? 5)
 const dir = mkdtempSync(join(tmpdir(), 'fs-bench-serve-'))
@@ -44,6 +45,7 @@ function run(opts) {
   )
 }
 
+let server
 try {
   console.error('training a seed model for the load test (1 epoch) ...')
   const model = join(dir, 'model')
@@ -54,6 +56,7 @@ try {
   )
   if (trained.status !== 0) throw new Error('training failed')
   const { child, url } = await startServer(model)
+  server = child
   const images = gunzipSync(readFileSync(join(dataDir, 't10k-images-idx3-ubyte.gz'))).subarray(16)
   const body = JSON.stringify({
     instances: [Array.from(images.subarray(0, 784), (v) => Number((v / 255).toFixed(4)))]
@@ -78,6 +81,40 @@ try {
       String(r.non2xx)
     ])
   }
+  // Photo-like JPEGs (0.3-0.5 MP: a test image upscaled, dark on an off-white backdrop with margins).
+  const photos = await Promise.all(
+    Array.from({ length: 48 }, (_, i) => {
+      const px = Buffer.from(images.subarray(i * 784, (i + 1) * 784).map((v) => 255 - v))
+      const size = 360 + (i % 5) * 40
+      return sharp(px, { raw: { width: 28, height: 28, channels: 1 } })
+        .resize(size, size, { kernel: 'cubic' })
+        .extend({ top: 100, bottom: 100, left: 140, right: 140, background: '#ffffff' })
+        .toColourspace('srgb')
+        .tint({ r: 244, g: 238, b: 226 })
+        .jpeg({ quality: 85 })
+        .toBuffer()
+    })
+  )
+  for (const connections of [1, 16, 64]) {
+    const r = await run({
+      url: `${url}/v1/models/seed:classify-image`,
+      connections,
+      requests: photos.map((body) => ({
+        method: 'POST',
+        headers: { 'content-type': 'image/jpeg' },
+        body
+      }))
+    })
+    rows.push([
+      'image (JPEG)',
+      String(connections),
+      r.requests.average.toFixed(0),
+      String(r.latency.p50),
+      String(r.latency.p99),
+      String(r.errors),
+      String(r.non2xx)
+    ])
+  }
   const after = rssMB(child.pid)
   child.kill('SIGINT')
   const widths = rows[0].map((_, c) => Math.max(...rows.map((row) => row[c].length)))
@@ -89,5 +126,6 @@ try {
   )
   console.log(`server resident memory: ${before} MB before, ${after} MB after`)
 } finally {
+  server?.kill('SIGINT')
   rmSync(dir, { recursive: true, force: true })
 }

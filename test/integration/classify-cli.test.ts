@@ -23,7 +23,6 @@ import {
 } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
-import { crc32, deflateSync } from 'node:zlib'
 import sharp from 'sharp'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { parseCsv } from '../../src/main/engine/photos/csv'
@@ -31,6 +30,7 @@ import { writePhotoLikeSet } from '../../src/main/engine/photos/photo-like'
 import { CSV_COLUMNS, type PhotoResult } from '../../src/main/engine/photos/results'
 import { lastJsonLine, runCli, type CliRun } from '../helpers/cli'
 import { realData } from '../helpers/real-data'
+import { pngHeader } from '../helpers/png-header'
 
 let tmp: string
 let model: string
@@ -111,27 +111,6 @@ async function interrupted(args: string[], csv: string, rows: number, signal: No
   clearInterval(timer)
   expect(sent, 'the run ended before it could be interrupted').toBe(true)
   return run
-}
-
-function pngHeader(width: number, height: number): Buffer {
-  const chunk = (type: string, data: Buffer) => {
-    const body = Buffer.concat([Buffer.from(type), data])
-    const out = Buffer.alloc(12 + data.length)
-    out.writeUInt32BE(data.length, 0)
-    body.copy(out, 4)
-    out.writeUInt32BE(crc32(body), 8 + data.length)
-    return out
-  }
-  const ihdr = Buffer.alloc(13)
-  ihdr.writeUInt32BE(width, 0)
-  ihdr.writeUInt32BE(height, 4)
-  ihdr[8] = 8
-  return Buffer.concat([
-    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
-    chunk('IHDR', ihdr),
-    chunk('IDAT', deflateSync(Buffer.alloc(width + 1))),
-    chunk('IEND', Buffer.alloc(0))
-  ])
 }
 
 describe('bad input', () => {

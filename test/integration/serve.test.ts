@@ -10,9 +10,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { IMAGE_PIXELS } from '@shared/classes'
 import { readModelDir, type LoadedModel } from '../../src/main/engine/models/model-dir'
 import { TrainingHost } from '../../src/main/engine/worker/host'
+import { writePhotoLikeSet } from '../../src/main/engine/photos/photo-like'
+import { preprocessForServing } from '../../src/main/serve/image-pipeline'
 import { startModelServer, type ModelServer } from '../../src/main/serve/server'
 import { runCli } from '../helpers/cli'
 import { realData, WORKER_FILE } from '../helpers/real-data'
+import { pngHeader } from '../helpers/png-header'
 
 let tmp: string
 let model: LoadedModel
@@ -43,7 +46,13 @@ beforeAll(async () => {
   expect(run.code, run.stderr).toBe(0)
   model = await readModelDir(join(tmp, 'model'))
   host = new TrainingHost({ workerFile: WORKER_FILE })
-  server = await startModelServer({ host, model, name: 'seed', port: 0 })
+  server = await startModelServer({
+    host,
+    model,
+    name: 'seed',
+    port: 0,
+    preprocessImage: preprocessForServing
+  })
   testImages = (await realData()).test.images
 })
 afterAll(async () => {
@@ -228,6 +237,91 @@ describe('TensorFlow Serving REST API', () => {
     }
     expect([...statuses.keys()].every((s) => s === 200 || (s >= 400 && s < 500))).toBe(true)
     expect((await fetch(`${server.url}/healthz`)).status).toBe(200)
+  })
+})
+
+describe('image endpoint', () => {
+  const classify = (body: Buffer, contentType?: string) =>
+    fetch(`${server.url}/v1/models/seed:classify-image`, {
+      method: 'POST',
+      ...(contentType ? { headers: { 'content-type': contentType } } : {}),
+      body
+    })
+
+  it('classifies product photos like the engine, as a raw body or a multipart file', async () => {
+    const data = await realData()
+    const dir = join(tmp, 'photos')
+    const files = await writePhotoLikeSet({
+      images: data.test.images,
+      labels: data.test.labels,
+      outDir: dir,
+      count: 30,
+      variety: 'jpeg',
+      seed: 3
+    })
+    const { readFile } = await import('node:fs/promises')
+    let correct = 0
+    for (const f of files) {
+      const res = await classify(await readFile(join(dir, f.file)), 'image/jpeg')
+      expect(res.status).toBe(200)
+      const body = (await res.json()) as {
+        class: number
+        label: string
+        confidence: number
+        top3: { class: number; probability: number }[]
+      }
+      expect(body.top3).toHaveLength(3)
+      expect(body.top3[0]!.class).toBe(body.class)
+      expect(body.confidence).toBe(body.top3[0]!.probability)
+      if (body.class === f.label) correct++
+    }
+    expect(correct / files.length).toBeGreaterThan(0.6)
+    const form = new FormData()
+    form.append(
+      'image',
+      new Blob([await readFile(join(dir, files[0]!.file))], { type: 'image/jpeg' }),
+      'photo.jpg'
+    )
+    const viaForm = await fetch(`${server.url}/v1/models/seed:classify-image`, {
+      method: 'POST',
+      body: form
+    })
+    expect(viaForm.status).toBe(200)
+    const first = (await (
+      await classify(await readFile(join(dir, files[0]!.file)), 'image/jpeg')
+    ).json()) as { probabilities: number[] }
+    expect(((await viaForm.json()) as { probabilities: number[] }).probabilities).toEqual(
+      first.probabilities
+    )
+  })
+
+  it.each([
+    [
+      'a text file sent as JPEG',
+      () => Buffer.from('hello, I am not a photo'),
+      'image/jpeg',
+      415,
+      /could not read the image/
+    ],
+    ['an empty body', () => Buffer.alloc(0), 'application/octet-stream', 400, /send the photo/],
+    [
+      'a 30000x30000 PNG header (decompression bomb)',
+      () => pngHeader(30000, 30000),
+      'image/png',
+      415,
+      /too large/
+    ],
+    [
+      'an image over the size limit',
+      () => Buffer.alloc(21 << 20, 1),
+      'image/jpeg',
+      413,
+      /too large/i
+    ]
+  ])('rejects %s', async (_name, body, type, status, message) => {
+    const res = await classify(body(), type)
+    expect(res.status).toBe(status)
+    expect(((await res.json()) as { error: string }).error).toMatch(message)
   })
 })
 

@@ -2,6 +2,7 @@ import { basename, resolve } from 'node:path'
 import type { Command } from 'commander'
 import { readModelDir } from '../engine/models/model-dir'
 import { TrainingHost } from '../engine/worker/host'
+import { preprocessForServing } from '../serve/image-pipeline'
 import { isLoopback, MODEL_NAME, startModelServer } from '../serve/server'
 import { intOption } from './options'
 
@@ -57,7 +58,6 @@ async function serve(flags: ServeFlags): Promise<void> {
   const host = new TrainingHost()
   const backend = await host.backend()
   if (backend.warning) process.stderr.write(`WARNING: ${backend.warning}\n`)
-  const preprocessImage = await loadImagePipeline()
   const server = await startModelServer({
     host,
     model,
@@ -70,7 +70,7 @@ async function serve(flags: ServeFlags): Promise<void> {
     maxDelayMs: flags.batchDelayMs,
     maxQueue: flags.maxQueue,
     log: !flags.quiet,
-    preprocessImage
+    preprocessImage: preprocessForServing
   }).catch(async (err: unknown) => {
     await host.close()
     throw err
@@ -104,9 +104,4 @@ async function serve(flags: ServeFlags): Promise<void> {
 /** "seed" for a model from `train`; a model name in URLs must be plain. */
 function defaultName(preset: string, dirName: string): string {
   return MODEL_NAME.test(preset) ? preset : dirName.replace(/[^A-Za-z0-9._-]/g, '-')
-}
-
-/** The product-photo pipeline, when this build has it. */
-async function loadImagePipeline(): Promise<((image: Buffer) => Promise<Uint8Array>) | undefined> {
-  return undefined
 }

@@ -2,6 +2,7 @@
 // unchanged), plus an image endpoint, health/readiness and an OpenAPI description. Requests are
 // batched dynamically into the training worker, which keeps the model loaded.
 import { randomBytes, timingSafeEqual } from 'node:crypto'
+import fastifyMultipart from '@fastify/multipart'
 import Fastify, { type FastifyRequest } from 'fastify'
 import { CLASS_NAMES, IMAGE_PIXELS, NUM_CLASSES } from '@shared/classes'
 import type { LoadedModel } from '../engine/models/model-dir'
@@ -120,6 +121,9 @@ export async function startModelServer(o: ServeOptions): Promise<ModelServer> {
     (_req, body, done) => done(null, body)
   )
 
+  // Or as the first file of a multipart form (HTML forms, curl -F image=@photo.jpg).
+  await app.register(fastifyMultipart, { limits: { fileSize: IMAGE_LIMIT, files: 1, fields: 10 } })
+
   app.addHook('onRequest', async (req, reply) => {
     if (!token || req.url === '/healthz' || req.url === '/readyz') return
     const given = Buffer.from(/^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1] ?? '')
@@ -173,9 +177,12 @@ export async function startModelServer(o: ServeOptions): Promise<ModelServer> {
 
   const classifyImage = async (req: FastifyRequest): Promise<object> => {
     if (!o.preprocessImage) throw new HttpError(501, 'this server has no image pipeline')
-    const body = req.body
+    const body = req.isMultipart() ? await multipartImage(req) : req.body
     if (!Buffer.isBuffer(body) || body.length === 0) {
-      throw new HttpError(400, 'send the photo as the raw body (image/jpeg, image/png, image/webp)')
+      throw new HttpError(
+        400,
+        'send the photo as the raw body (image/jpeg, image/png, image/webp) or as a multipart file'
+      )
     }
     let pixels: Uint8Array
     try {
@@ -207,6 +214,14 @@ export async function startModelServer(o: ServeOptions): Promise<ModelServer> {
       await o.host.unloadModel(key)
     }
   }
+}
+
+async function multipartImage(req: FastifyRequest): Promise<Buffer | undefined> {
+  const file = await req.file()
+  if (!file) return undefined
+  const data = await file.toBuffer()
+  if (file.file.truncated) throw new HttpError(413, 'image larger than the limit')
+  return data
 }
 
 function rows(probs: Float32Array, count: number): number[][] {

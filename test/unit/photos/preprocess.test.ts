@@ -6,7 +6,6 @@ import { execFileSync } from 'node:child_process'
 import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { crc32, deflateSync } from 'node:zlib'
 import sharp, { type OverlayOptions } from 'sharp'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { IMAGE_PIXELS } from '@shared/classes'
@@ -20,6 +19,7 @@ import {
 } from '../../../src/main/engine/photos/preprocess'
 import { toFashionMnist } from '../../../src/main/engine/photos/raster'
 import { realData } from '../../helpers/real-data'
+import { pngHeader } from '../../helpers/png-header'
 
 let dir: string
 let files: PhotoLikeFile[]
@@ -43,28 +43,6 @@ async function failure(input: Buffer | string, options = {}): Promise<PhotoError
   )
   expect(err).toBeInstanceOf(PhotoError)
   return err as PhotoError
-}
-
-/** A PNG that claims to be width x height: the header of a decompression bomb. */
-function pngHeader(width: number, height: number): Buffer {
-  const chunk = (type: string, data: Buffer) => {
-    const body = Buffer.concat([Buffer.from(type), data])
-    const out = Buffer.alloc(12 + data.length)
-    out.writeUInt32BE(data.length, 0)
-    body.copy(out, 4)
-    out.writeUInt32BE(crc32(body), 8 + data.length)
-    return out
-  }
-  const ihdr = Buffer.alloc(13)
-  ihdr.writeUInt32BE(width, 0)
-  ihdr.writeUInt32BE(height, 4)
-  ihdr[8] = 8 // 8-bit grey
-  return Buffer.concat([
-    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
-    chunk('IHDR', ihdr),
-    chunk('IDAT', deflateSync(Buffer.alloc(width + 1))),
-    chunk('IEND', Buffer.alloc(0))
-  ])
 }
 
 describe('preprocessPhoto on photo-like files', () => {
