@@ -127,7 +127,8 @@ export const studioCallArgs = {
     .object({ modelId: id, port: z.number().int().min(0).max(65535).optional() })
     .strict(),
   'serving:stop': z.object({}).strict(),
-  'serving:get-state': z.object({}).strict()
+  'serving:get-state': z.object({}).strict(),
+  'models:export': z.object({ modelId: id, format: z.enum(['keras', 'onnx', 'tfjs']) }).strict()
 } as const
 
 export type StudioChannel = keyof typeof studioCallArgs
@@ -398,6 +399,13 @@ export interface ServingState {
   startedAt: string
 }
 
+/** A model written for another tool: a .keras file, an .onnx file or a tfjs folder. */
+export interface ExportedModel {
+  format: 'keras' | 'onnx' | 'tfjs'
+  path: string
+  bytes: number
+}
+
 /** Result type of each call. */
 export interface StudioCallResults {
   'app:get-info': AppInfo
@@ -425,6 +433,7 @@ export interface StudioCallResults {
   'serving:start': ServingState
   'serving:stop': null
   'serving:get-state': ServingState | null
+  'models:export': ExportedModel
 }
 
 /** Events from main to renderer. */

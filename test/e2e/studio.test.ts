@@ -162,6 +162,15 @@ describe('studio in a real browser', () => {
     await byId('gallery-close').click()
   })
 
+  it('exports the open model for Keras and ONNX from the model view', async () => {
+    await byId('export-onnx').click()
+    await expect.poll(() => byId('export-result').textContent()).toMatch(/\.onnx/)
+    await byId('export-keras').click()
+    await expect.poll(() => byId('export-result').textContent()).toMatch(/\.keras/)
+    const path = /(\/\S+\.keras)/.exec((await byId('export-result').textContent()) ?? '')?.[1]
+    expect(path && existsSync(path)).toBe(true)
+  })
+
   it('serves the open model over HTTP from the model view', async () => {
     await byId('serve-start').click()
     const predictUrl = (await byId('serve-predict-url').textContent())!.trim()

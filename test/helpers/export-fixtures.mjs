@@ -100,10 +100,10 @@ function imageInputCnn() {
   return m
 }
 
-/** Accuracy on the first 1,000 test images. */
-function heldOutAccuracy(model, inputShape) {
+/** Accuracy and mean top probability on the first 1,000 test images. */
+function heldOut(model, inputShape) {
   const n = 1000
-  const predicted = tf.tidy(() =>
+  const probs = tf.tidy(() =>
     model
       .predict(
         tf.tensor(
@@ -111,17 +111,21 @@ function heldOutAccuracy(model, inputShape) {
           [n, ...inputShape]
         )
       )
-      .argMax(1)
-      .dataSync()
+      .arraySync()
   )
-  return predicted.filter((p, i) => p === testLabels[i]).length / n
+  const top = probs.map((row) => row.indexOf(Math.max(...row)))
+  return {
+    accuracy: top.filter((p, i) => p === testLabels[i]).length / n,
+    confidence: probs.reduce((sum, row) => sum + Math.max(...row), 0) / n
+  }
 }
 
 async function build(name, makeModel, inputShape) {
-  // Initialisation and dropout are random and a short run now and then lands badly (the test needs
-  // a model that has learnt something, or agreement proves little): train again, up to three times.
+  // Initialisation and dropout are random and a short run now and then lands badly, while the test
+  // needs a model that has learnt something with confident probabilities (or agreement proves
+  // little): train again until it has, up to five times.
   let model
-  for (let attempt = 1; attempt <= 3; attempt++) {
+  for (let attempt = 1; attempt <= 5; attempt++) {
     model?.dispose()
     model = makeModel()
     model.compile({ optimizer: tf.train.adam(0.005), loss: 'categoricalCrossentropy' })
@@ -129,12 +133,14 @@ async function build(name, makeModel, inputShape) {
     const y = tf.oneHot(tf.tensor1d(trainLabels, 'int32'), 10)
     await model.fit(x, y, { epochs: 2, batchSize: 32, verbose: 0 })
     tf.dispose([x, y])
-    if (heldOutAccuracy(model, inputShape) >= 0.65) break
+    // Sharpen the softmax (the last weighted layer's kernel and bias x4: same argmax, confident
+    // probabilities), as a short training leaves them near uniform, where errors would hide.
+    const last = model.layers.filter((l) => l.getWeights().length > 0).pop()
+    last.setWeights(last.getWeights().map((w) => tf.mul(w, 4)))
+    const h = heldOut(model, inputShape)
+    if (h.accuracy >= 0.6 && h.confidence >= 0.7) break
+    console.error(`${name}: attempt ${attempt} learnt too little (${JSON.stringify(h)}), again`)
   }
-  // Sharpen the softmax (the last weighted layer's kernel and bias x4: same argmax, confident
-  // probabilities), as a short training leaves them near uniform, where errors would hide.
-  const last = model.layers.filter((l) => l.getWeights().length > 0).pop()
-  last.setWeights(last.getWeights().map((w) => tf.mul(w, 4)))
   const dir = join(outDir, name)
   await model.save(`file://${dir}`)
   writeFileSync(

@@ -176,6 +176,20 @@ describe('training and models', () => {
     expect(confidences).toEqual([...confidences].sort((a, b) => b - a))
   })
 
+  it.each(['keras', 'onnx', 'tfjs'] as const)(
+    'exports the model as %s into the workspace',
+    async (format) => {
+      const out = await call<{ path: string; bytes: number }>('models:export', { modelId, format })
+      expect(out.path.startsWith(join(workspace, 'exports'))).toBe(true)
+      expect(existsSync(out.path)).toBe(true)
+      expect(out.bytes).toBeGreaterThan(100_000)
+      // Again: the export is replaced, not refused.
+      await expect(call('models:export', { modelId, format })).resolves.toMatchObject({
+        path: out.path
+      })
+    }
+  )
+
   it('serves a model over HTTP and stops', async () => {
     const state = await call<{ predictUrl: string; modelId: string }>('serving:start', {
       modelId,

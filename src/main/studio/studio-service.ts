@@ -3,8 +3,8 @@
 // the loopback HTTP bridge (bridge-server.ts) are thin carriers of this one class.
 import { randomUUID } from 'node:crypto'
 import { EventEmitter } from 'node:events'
-import { readdir, readFile } from 'node:fs/promises'
-import { join } from 'node:path'
+import { mkdir, readdir, readFile } from 'node:fs/promises'
+import { dirname, join } from 'node:path'
 import { CLASS_NAMES, NUM_CLASSES } from '@shared/classes'
 import type { ClassificationReport } from '@shared/metrics'
 import {
@@ -27,6 +27,7 @@ import { SEED_PRESET } from '@shared/training'
 import type { z } from 'zod'
 import { loadFashionMnist, type FashionMnist } from '../engine/data/fashion-mnist'
 import { argmaxRows } from '../engine/evaluation/evaluate'
+import { exportModel } from '../engine/export/export-model'
 import { FINETUNE_FILE, runFinetune } from '../engine/finetune/finetune'
 import { loadSuggestions, type SuggestionsFile } from '../engine/labels/suggestions'
 import type { ModelMetadata } from '../engine/models/metadata'
@@ -216,6 +217,20 @@ export class StudioService {
         return null as R
       case 'serving:get-state':
         return this.serving.state as R
+      case 'models:export': {
+        const { modelId, format } = a as Args<'models:export'>
+        // <workspace>/exports/<model>.keras | .onnx | -tfjs/: exporting again replaces the file.
+        const name = format === 'tfjs' ? `${modelId}-tfjs` : `${modelId}.${format}`
+        const out = join(this.options.workspace, 'exports', name)
+        await mkdir(dirname(out), { recursive: true })
+        const done = await exportModel({
+          modelDir: this.modelDir(modelId),
+          format,
+          out,
+          overwrite: true
+        })
+        return { format, path: done.out, bytes: done.bytes } as R
+      }
     }
     throw new StudioArgsError(`unknown channel ${String(channel)}`)
   }
