@@ -7,9 +7,9 @@ import { loadFashionMnist } from '../engine/data/fashion-mnist'
 import { runFinetune } from '../engine/finetune/finetune'
 import { LabelStore } from '../engine/labels/label-store'
 import { modelsDir } from '../engine/workspace'
-import { TrainingCancelledError, TrainingHost } from '../engine/worker/host'
 import { DATA_OPTION_HELP, intOption, locations, numberOption } from './options'
 import { TrainingProgress } from './progress'
+import { runCancellableJob } from './cancellable-job'
 
 interface FinetuneFlags {
   model: string
@@ -62,16 +62,8 @@ async function finetune(flags: FinetuneFlags): Promise<void> {
   const { workspace, dataDir } = locations(flags)
   const data = await loadFashionMnist(dataDir)
   const labels = await LabelStore.open(workspace, data)
-  const host = new TrainingHost()
   const progress = new TrainingProgress(flags.epochs)
-  let cancel: (() => void) | undefined
-  const onSigint = (): void => {
-    progress.stop()
-    process.stderr.write('\ncancelling...\n')
-    cancel?.()
-  }
-  process.on('SIGINT', onSigint)
-  try {
+  await runCancellableJob('fine-tuning', progress, async ({ host, onCancelReady }) => {
     const s = labels.status()
     process.stderr.write(
       `corrections: ${s.relabelled} relabelled, ${s.excluded} excluded (journal ${s.file})\n`
@@ -88,7 +80,7 @@ async function finetune(flags: FinetuneFlags): Promise<void> {
       correctedRepeat: flags.correctedRepeat,
       modelsDir: modelsDir(workspace),
       outDir: flags.out,
-      onCancelReady: (c) => (cancel = c),
+      onCancelReady,
       onBatch: (p) => progress.batch(p),
       onEpoch: (logs) => progress.epoch(logs),
       onStage: (stage, detail) => {
@@ -112,18 +104,7 @@ async function finetune(flags: FinetuneFlags): Promise<void> {
         }) + '\n'
       )
     }
-  } catch (err) {
-    progress.stop()
-    if (err instanceof TrainingCancelledError) {
-      process.stderr.write('fine-tuning cancelled; no model was written\n')
-      process.exitCode = 130
-      return
-    }
-    throw err
-  } finally {
-    process.off('SIGINT', onSigint)
-    await host.close()
-  }
+  })
 }
 
 /** The side-by-side table printed after a fine-tune. */

@@ -4,9 +4,9 @@ import { formatClassificationReport, formatConfusionMatrix } from '@shared/metri
 import { SEED_PRESET, TrainConfigSchema } from '@shared/training'
 import { runExperiment } from '../engine/experiment'
 import { modelsDir } from '../engine/workspace'
-import { TrainingCancelledError, TrainingHost } from '../engine/worker/host'
 import { DATA_OPTION_HELP, intOption, locationsWithData, numberOption } from './options'
 import { TrainingProgress } from './progress'
+import { runCancellableJob } from './cancellable-job'
 
 interface TrainFlags {
   preset: string
@@ -73,18 +73,8 @@ async function train(flags: TrainFlags): Promise<void> {
     ...(flags.seed !== undefined && { seed: flags.seed })
   })
   const { workspace, dataDir } = await locationsWithData(flags)
-  const host = new TrainingHost()
   const progress = new TrainingProgress(config.epochs)
-  let cancel: (() => void) | undefined
-  let interrupts = 0
-  const onSigint = (): void => {
-    if (++interrupts > 1) process.exit(130)
-    progress.stop()
-    process.stderr.write('\ncancelling (Ctrl-C again to quit at once)...\n')
-    cancel?.()
-  }
-  process.on('SIGINT', onSigint)
-  try {
+  await runCancellableJob('training', progress, async ({ host, onCancelReady }) => {
     const backend = await host.backend()
     process.stderr.write(
       `backend: ${backend.name}${backend.native ? ' (native TensorFlow)' : ''}\n`
@@ -97,7 +87,7 @@ async function train(flags: TrainFlags): Promise<void> {
       modelsDir: modelsDir(workspace),
       outDir: flags.out,
       trainLimit: flags.trainLimit,
-      onCancelReady: (c) => (cancel = c),
+      onCancelReady,
       onBatch: (p) => progress.batch(p),
       onEpoch: (logs) => progress.epoch(logs),
       onStage: (stage, detail) => {
@@ -134,16 +124,5 @@ async function train(flags: TrainFlags): Promise<void> {
         }) + '\n'
       )
     }
-  } catch (err) {
-    progress.stop()
-    if (err instanceof TrainingCancelledError) {
-      process.stderr.write('training cancelled; no model was written\n')
-      process.exitCode = 130
-      return
-    }
-    throw err
-  } finally {
-    process.off('SIGINT', onSigint)
-    await host.close()
-  }
+  })
 }
