@@ -15,6 +15,7 @@ interface EvaluateFlags {
   workspace?: string
   png?: string
   json?: boolean
+  tta?: boolean
 }
 
 export function registerEvaluateCommand(program: Command): void {
@@ -28,6 +29,7 @@ export function registerEvaluateCommand(program: Command): void {
       '--png <file>',
       'where to write the confusion-matrix heatmap (default: in the model directory)'
     )
+    .option('--tta', 'test-time augmentation: average with the prediction for the mirrored image')
     .option('--json', 'print the report and confusion matrix as one JSON object')
     .action(async (flags: EvaluateFlags) => evaluate(flags))
 }
@@ -38,7 +40,9 @@ async function evaluate(flags: EvaluateFlags): Promise<void> {
   const data = await loadFashionMnist(dataDir)
   const host = new TrainingHost()
   try {
-    const e = await evaluateArtifacts(host, model.artifacts, data.test.images, data.test.labels)
+    const e = await evaluateArtifacts(host, model.artifacts, data.test.images, data.test.labels, {
+      tta: flags.tta
+    })
     const png = flags.png ?? join(model.dir, MODEL_FILES.confusion)
     await writeConfusionPng(
       e.confusion,
@@ -51,6 +55,7 @@ async function evaluate(flags: EvaluateFlags): Promise<void> {
         JSON.stringify({
           model: model.dir,
           accuracy: e.report.accuracy,
+          tta: flags.tta === true,
           report: e.report,
           confusion: e.confusion,
           classes: CLASS_NAMES,

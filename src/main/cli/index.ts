@@ -2,6 +2,7 @@
 import { Command } from 'commander'
 import { registerClassifyCommand } from './classify-command'
 import { registerDataCommands } from './data-command'
+import { registerEnsembleCommand } from './ensemble-command'
 import { registerEvaluateCommand } from './evaluate-command'
 import { registerFinetuneCommand } from './finetune-command'
 import { registerLabelsCommands } from './labels-command'
@@ -18,6 +19,7 @@ const program = new Command()
 
 registerTrainCommand(program)
 registerEvaluateCommand(program)
+registerEnsembleCommand(program)
 registerDataCommands(program)
 registerLabelsCommands(program)
 registerFinetuneCommand(program)

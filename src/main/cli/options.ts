@@ -28,6 +28,22 @@ export function numberOption(min: number, max: number) {
   }
 }
 
+/** Commander parser for a comma-separated list of whole numbers ("128,64"); `allowEmpty` takes "none". */
+export function listOption(min: number, max: number, allowEmpty = false) {
+  const one = intOption(min, max)
+  return (value: string): number[] => {
+    if (allowEmpty && ['none', ''].includes(value.trim())) return []
+    const parts = value.split(',')
+    try {
+      return parts.map((p) => one(p.trim()))
+    } catch {
+      throw new InvalidArgumentError(
+        `expected whole numbers from ${min} to ${max} separated by commas (e.g. 128,64), got "${value}"`
+      )
+    }
+  }
+}
+
 export const DATA_OPTION_HELP =
   'folder with the four Fashion-MNIST IDX .gz files (default: $FASHION_MNIST_DIR, then /usr/share/datasets/fashion-mnist, then <workspace>/datasets/fashion-mnist)'
 

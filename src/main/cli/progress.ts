@@ -33,7 +33,7 @@ export class TrainingProgress {
     this.bar?.stop()
     this.bar = undefined
     process.stderr.write(
-      `Epoch ${logs.epoch}/${this.epochs} - ${logs.seconds.toFixed(1)}s - loss: ${logs.loss.toFixed(4)} - accuracy: ${logs.accuracy.toFixed(4)} - val_loss: ${logs.val_loss.toFixed(4)} - val_accuracy: ${logs.val_accuracy.toFixed(4)}\n`
+      `Epoch ${logs.epoch}/${this.epochs} - ${logs.seconds.toFixed(1)}s - loss: ${logs.loss.toFixed(4)} - accuracy: ${logs.accuracy.toFixed(4)} - val_loss: ${logs.val_loss.toFixed(4)} - val_accuracy: ${logs.val_accuracy.toFixed(4)}${logs.lr !== undefined ? ` - lr: ${logs.lr.toPrecision(3)}` : ''}${logs.test_accuracy !== undefined ? ` - test_accuracy: ${logs.test_accuracy.toFixed(4)}` : ''}\n`
     )
   }
 

@@ -10,8 +10,9 @@ import { writeTrainingCurvesPng } from './charts/training-curves'
 import { loadFashionMnist, type FashionMnist, type Split } from './data/fashion-mnist'
 import { evaluateArtifacts, type Evaluation } from './evaluation/evaluate'
 import type { ModelMetadata } from './models/metadata'
+import { CheckpointWriter } from './models/checkpoint'
 import { MODEL_FILES, writeDurably, writeModelDir } from './models/model-dir'
-import type { BackendInfo, ModelArtifacts } from './worker/protocol'
+import type { BackendInfo, ModelArtifacts, TrainResult } from './worker/protocol'
 import type { BatchProgress, TrainingHost } from './worker/host'
 
 export interface ExperimentOptions {
@@ -24,6 +25,8 @@ export interface ExperimentOptions {
   modelsDir: string
   /** …unless an exact output directory is given. */
   outDir?: string
+  /** Evaluate the test set after every epoch too (EpochLogs.test_accuracy; benchmarks). */
+  trackTest?: boolean
   /** Train on the first N training images only (quick runs and tests). */
   trainLimit?: number
   /** An explicit training set (fine-tuning), instead of the dataset's training split. */
@@ -32,6 +35,15 @@ export interface ExperimentOptions {
   initialWeights?: Float32Array
   /** The model this one was fine-tuned from (recorded in its metadata). */
   parent?: string
+  /**
+   * Produces the model instead of one training job in the worker (ensembles: several jobs, or
+   * existing models combined). Progress hooks and cancel are then the producer's business.
+   */
+  produce?(data: FashionMnist): Promise<TrainResult>
+  /** Recorded in the metadata of an ensemble: its members. */
+  members?: ModelMetadata['members']
+  /** Written as the metadata's preset (default: the config's). */
+  presetLabel?: string
   /** Start of the new model's id (default: the preset's name). */
   idPrefix?: string
   /** Writes more files into the model's temporary folder, after evaluation, before it is published. */
@@ -42,6 +54,10 @@ export interface ExperimentOptions {
   onStage?(stage: 'loading-data' | 'training' | 'evaluating' | 'saving', detail?: string): void
   onBatch?(p: BatchProgress): void
   onEpoch?(logs: EpochLogs): void
+  /** The best epoch so far as a model (presets with early stopping). */
+  onCheckpoint?(epoch: number, artifacts: ModelArtifacts): void
+  /** A run that did not finish left its best epoch's model (tfjs files) in this folder. */
+  onCheckpointKept?(dir: string): void
   /** Receives the job's cancel function as soon as training starts. */
   onCancelReady?(cancel: () => void): void
 }
@@ -61,15 +77,37 @@ export async function runExperiment(o: ExperimentOptions): Promise<ExperimentRes
   const train = o.train ?? limitSplit(data.train, o.trainLimit)
   const backend = await o.host.backend()
   o.onStage?.('training')
-  const job = o.host.train(
-    o.config,
-    train.images,
-    train.labels,
-    { onBatch: o.onBatch, onEpoch: o.onEpoch },
-    { initialWeights: o.initialWeights }
-  )
-  o.onCancelReady?.(job.cancel)
-  const trained = await job.result
+  const checkpoint =
+    o.config.earlyStoppingPatience > 0 && !o.produce
+      ? new CheckpointWriter(
+          join(
+            o.modelsDir,
+            '.checkpoints',
+            `${o.config.preset}-${Date.now()}-${randomBytes(2).toString('hex')}`
+          )
+        )
+      : undefined
+  let trained: TrainResult
+  try {
+    trained = o.produce
+      ? await o.produce(data)
+      : await trainOne(
+          {
+            ...o,
+            onCheckpoint: (epoch, artifacts) => {
+              checkpoint?.save(epoch, artifacts)
+              o.onCheckpoint?.(epoch, artifacts)
+            }
+          },
+          data
+        )
+  } catch (err) {
+    if (checkpoint && (await checkpoint.hasCheckpoint())) {
+      o.onCheckpointKept?.(join(checkpoint.dir, 'best'))
+    }
+    throw err
+  }
+  await checkpoint?.remove()
   o.onStage?.('evaluating')
   const evaluation = await evaluateArtifacts(
     o.host,
@@ -78,7 +116,7 @@ export async function runExperiment(o: ExperimentOptions): Promise<ExperimentRes
     data.test.labels
   )
   const createdAt = new Date()
-  const id = `${o.idPrefix ?? o.config.preset}-${createdAt.toISOString().replace(/[:.]/g, '-')}-${randomBytes(2).toString('hex')}`
+  const id = `${o.idPrefix ?? o.presetLabel ?? o.config.preset}-${createdAt.toISOString().replace(/[:.]/g, '-')}-${randomBytes(2).toString('hex')}`
   const modelDir = o.outDir ?? join(o.modelsDir, id)
   const validationCount = train.count - Math.floor(train.count * (1 - o.config.validationSplit))
   const last = trained.history[trained.history.length - 1]
@@ -87,8 +125,9 @@ export async function runExperiment(o: ExperimentOptions): Promise<ExperimentRes
     formatVersion: 1,
     id,
     createdAt: createdAt.toISOString(),
-    preset: o.config.preset,
+    preset: o.presetLabel ?? o.config.preset,
     config: o.config,
+    ...(o.members && { members: o.members }),
     classes: [...CLASS_NAMES],
     input: {
       shape: [IMAGE_PIXELS],
@@ -150,7 +189,24 @@ export async function runExperiment(o: ExperimentOptions): Promise<ExperimentRes
   return { modelDir, metadata, evaluation, history: trained.history, backend }
 }
 
-function limitSplit(
+/** One training job in the worker, from the options' config (and initial weights). */
+async function trainOne(o: ExperimentOptions, data: FashionMnist): Promise<TrainResult> {
+  const train = o.train ?? limitSplit(data.train, o.trainLimit)
+  const job = o.host.train(
+    o.config,
+    train.images,
+    train.labels,
+    { onBatch: o.onBatch, onEpoch: o.onEpoch, onCheckpoint: o.onCheckpoint },
+    {
+      initialWeights: o.initialWeights,
+      ...(o.trackTest && { test: { images: data.test.images, labels: data.test.labels } })
+    }
+  )
+  o.onCancelReady?.(job.cancel)
+  return job.result
+}
+
+export function limitSplit(
   split: FashionMnist['train'],
   limit: number | undefined
 ): FashionMnist['train'] {

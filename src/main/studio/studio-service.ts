@@ -23,7 +23,7 @@ import {
   type StudioEvent,
   type StudioEvents
 } from '@shared/studio-api'
-import { SEED_PRESET } from '@shared/training'
+import { PRESET_INFO } from '@shared/preset-info'
 import type { z } from 'zod'
 import { loadFashionMnist, type FashionMnist } from '../engine/data/fashion-mnist'
 import { argmaxRows } from '../engine/evaluation/evaluate'
@@ -180,15 +180,7 @@ export class StudioService {
       case 'finetune:start':
         return (await this.startFinetune(a as Args<'finetune:start'>)) as R
       case 'presets:list':
-        return [
-          {
-            id: 'seed',
-            name: 'Seed MLP (the study)',
-            description:
-              '784-128-64-10 dense network, ReLU, softmax, Adam, categorical cross-entropy: the original Keras study (about 0.88 test accuracy).',
-            defaults: SEED_PRESET
-          }
-        ] as R
+        return PRESET_INFO as R
       case 'training:start':
         return (await this.startTraining(a as Args<'training:start'>)) as R
       case 'training:cancel': {

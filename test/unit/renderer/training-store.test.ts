@@ -1,6 +1,7 @@
 import { createPinia, setActivePinia } from 'pinia'
 import { beforeEach, describe, expect, it, vi } from 'vitest'
 import type { TrainingState } from '@shared/studio-api'
+import { CNN_BN_PRESET, PRESETS, SEED_PRESET } from '@shared/training'
 import { useErrorsStore } from '../../../src/renderer/src/stores/errors'
 import { useTrainingStore } from '../../../src/renderer/src/stores/training'
 import { deferred, epochLogs, trainingState } from './fixtures'
@@ -25,15 +26,7 @@ describe('training store: the form', () => {
   it('starts valid with the seed preset', () => {
     const store = useTrainingStore()
     expect(store.fieldErrors).toEqual({})
-    expect(store.config).toEqual({
-      preset: 'seed',
-      epochs: 15,
-      batchSize: 64,
-      learningRate: 0.001,
-      validationSplit: 0.2,
-      seed: 0,
-      hiddenUnits: [128, 64]
-    })
+    expect(store.config).toEqual(SEED_PRESET)
     expect(store.canStart).toBe(true)
   })
 
@@ -68,7 +61,7 @@ describe('training store: the form', () => {
     store.form.hiddenUnits = ''
     expect(store.fieldErrors.hiddenUnits).toMatch(/at least one layer/)
     store.form.hiddenUnits = '1,2,3,4,5,6,7,8,9'
-    expect(store.fieldErrors.hiddenUnits).toBe('At most 8 hidden layers')
+    expect(store.fieldErrors.hiddenUnits).toBe('At most 8 layers')
   })
 
   it('fills the form from a preset', async () => {
@@ -78,7 +71,7 @@ describe('training store: the form', () => {
         name: 'Seed',
         description: '',
         defaults: {
-          preset: 'seed',
+          ...CNN_BN_PRESET,
           epochs: 2,
           batchSize: 32,
           learningRate: 0.01,
@@ -97,8 +90,42 @@ describe('training store: the form', () => {
       learningRate: '0.01',
       validationSplit: '0.1',
       seed: '7',
-      hiddenUnits: '32'
+      hiddenUnits: '32',
+      convFilters: '32, 64',
+      convsPerBlock: '1',
+      padding: 'same',
+      batchNorm: 'true',
+      dropout: '0.3',
+      shift: '2',
+      flip: 'true',
+      erase: 'false',
+      schedule: 'one-cycle',
+      reduceOnPlateau: 'false',
+      earlyStoppingPatience: '0',
+      labelSmoothing: '0'
     })
+  })
+
+  it('round-trips every preset through the form, and flags a bad augmentation field by name', async () => {
+    api.call.mockResolvedValueOnce(
+      Object.values(PRESETS).map((p) => ({
+        id: p.preset,
+        name: p.preset,
+        description: '',
+        defaults: p
+      }))
+    )
+    const store = useTrainingStore()
+    await store.loadPresets()
+    for (const preset of Object.values(PRESETS)) {
+      store.selectPreset(preset.preset)
+      expect(store.config).toEqual(preset)
+    }
+    store.form.shift = '12'
+    expect(store.fieldErrors.shift).toBe('Must be at most 8')
+    store.form.shift = '2'
+    store.form.convFilters = ''
+    expect(store.config?.convFilters).toEqual([])
   })
 })
 

@@ -2,7 +2,7 @@
 import { CLASS_NAMES, NUM_CLASSES } from '@shared/classes'
 import { classificationReport, confusionMatrix, type ClassificationReport } from '@shared/metrics'
 import type { ModelArtifacts } from '../worker/protocol'
-import type { TrainingHost } from '../worker/host'
+import type { PredictOptions, TrainingHost } from '../worker/host'
 
 export interface Evaluation {
   report: ClassificationReport
@@ -18,10 +18,11 @@ export async function evaluateArtifacts(
   host: TrainingHost,
   artifacts: ModelArtifacts,
   images: Uint8Array,
-  labels: Uint8Array
+  labels: Uint8Array,
+  options: PredictOptions = {}
 ): Promise<Evaluation> {
   const t0 = performance.now()
-  const probabilities = await host.predict(artifacts, images)
+  const probabilities = await host.predict(artifacts, images, options)
   const predictSeconds = (performance.now() - t0) / 1000
   const predicted = argmaxRows(probabilities, NUM_CLASSES)
   const confusion = confusionMatrix(labels, predicted, NUM_CLASSES)

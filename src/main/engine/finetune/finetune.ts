@@ -13,7 +13,7 @@ import { loadFashionMnist, type FashionMnist, type Split } from '../data/fashion
 import { runExperiment, type ExperimentOptions, type ExperimentResult } from '../experiment'
 import type { LabelStore } from '../labels/label-store'
 import { MODEL_FILES, readModelDir, writeDurably } from '../models/model-dir'
-import { flatWeightsFromArtifacts } from '../training/flat-weights'
+import { initialWeightsFromArtifacts } from '../training/flat-weights'
 import { mulberry32, shuffledIndices } from '../training/random'
 import { finetuneMetrics, type TestLabels } from './compare'
 
@@ -45,10 +45,7 @@ export async function runFinetune(o: FinetuneOptions): Promise<FinetuneResult> {
   o.onStage?.('loading-data', o.dataDir)
   const parent = await readModelDir(o.parentDir)
   const parentId = basename(o.parentDir)
-  const initialWeights = flatWeightsFromArtifacts(
-    parent.artifacts,
-    parent.metadata.config.hiddenUnits
-  )
+  const initialWeights = initialWeightsFromArtifacts(parent.artifacts, parent.metadata.config)
   const data = o.data ?? (await loadFashionMnist(o.dataDir))
   await o.labels.refresh()
   const c = o.labels.corrections

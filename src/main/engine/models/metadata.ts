@@ -25,6 +25,10 @@ export const ModelMetadataSchema = z.object({
     predictTestSeconds: z.number()
   }),
   metrics: z.object({ testAccuracy: z.number(), macroF1: z.number(), valAccuracy: z.number() }),
-  parent: z.string().nullable()
+  parent: z.string().nullable(),
+  /** An ensemble's members (it averages their probabilities); absent for a single model. */
+  members: z
+    .array(z.object({ id: z.string(), preset: z.string(), testAccuracy: z.number().optional() }))
+    .optional()
 })
 export type ModelMetadata = z.infer<typeof ModelMetadataSchema>

@@ -87,6 +87,11 @@ export class RawOps {
     return handle
   }
 
+  /** Replaces the variable's value with a copy of `value`. */
+  assignVariable(handle: Tensor, value: Tensor): void {
+    this.be.executeMultipleOutputs('AssignVariableOp', [this.dtypeFloat()], [handle, value], 0)
+  }
+
   /** The variable's current value, as a new tensor. */
   readVariable(handle: Tensor): Tensor {
     return this.be.executeSingleOutput('ReadVariableOp', [this.dtypeFloat()], [handle])

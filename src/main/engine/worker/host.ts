@@ -26,6 +26,13 @@ export interface BatchProgress {
 export interface TrainHooks {
   onBatch?(p: BatchProgress): void
   onEpoch?(logs: EpochLogs, numTensors: number): void
+  /** The best epoch so far as a model (presets with early stopping): a checkpoint to keep. */
+  onCheckpoint?(epoch: number, artifacts: ModelArtifacts): void
+}
+
+export interface PredictOptions {
+  /** Test-time augmentation: also predict the mirrored image and average the probabilities. */
+  tta?: boolean
 }
 
 export interface TrainJob {
@@ -85,7 +92,11 @@ export class TrainingHost {
     images: Uint8Array,
     labels: Uint8Array,
     hooks: TrainHooks = {},
-    options: { initialWeights?: Float32Array } = {}
+    options: {
+      initialWeights?: Float32Array
+      /** Test images to evaluate at each epoch end (EpochLogs.test_accuracy). */
+      test?: { images: Uint8Array; labels: Uint8Array }
+    } = {}
   ): TrainJob {
     const cancelFlag = new SharedArrayBuffer(4)
     const jobId = randomUUID()
@@ -98,7 +109,8 @@ export class TrainingHost {
         labels,
         cancelFlag,
         progressIntervalMs: this.progressIntervalMs,
-        ...(options.initialWeights && { initialWeights: options.initialWeights })
+        ...(options.initialWeights && { initialWeights: options.initialWeights }),
+        ...(options.test && { test: options.test })
       },
       hooks
     )
@@ -106,12 +118,17 @@ export class TrainingHost {
   }
 
   /** Class probabilities (count x 10, row-major) of a model for 28x28 uint8 images. */
-  async predict(artifacts: ModelArtifacts, images: Uint8Array): Promise<Float32Array> {
+  async predict(
+    artifacts: ModelArtifacts,
+    images: Uint8Array,
+    options: PredictOptions = {}
+  ): Promise<Float32Array> {
     const out = await this.request<{ probabilities: Float32Array }>({
       type: 'predict',
       jobId: randomUUID(),
       model: { artifacts },
-      images
+      images,
+      ...(options.tta && { tta: true })
     })
     return out.probabilities
   }
@@ -140,7 +157,11 @@ export class TrainingHost {
   }
 
   /** Probabilities from a model loaded with loadModel; images as uint8 (0..255) or float (0..1). */
-  async predictLoaded(key: string, images: Uint8Array | Float32Array): Promise<Float32Array> {
+  async predictLoaded(
+    key: string,
+    images: Uint8Array | Float32Array,
+    options: PredictOptions = {}
+  ): Promise<Float32Array> {
     const artifacts = this.models.get(key)
     if (!artifacts) throw new Error(`no model loaded as "${key}"`)
     // A new worker (after a crash or close) has no models yet: this reloads it first.
@@ -149,7 +170,8 @@ export class TrainingHost {
       type: 'predict',
       jobId: randomUUID(),
       model: { key },
-      images
+      images,
+      ...(options.tta && { tta: true })
     })
     return out.probabilities
   }
@@ -223,6 +245,9 @@ export class TrainingHost {
         return
       case 'epoch':
         job.hooks?.onEpoch?.(e.logs, e.numTensors)
+        return
+      case 'checkpoint':
+        job.hooks?.onCheckpoint?.(e.epoch, e.artifacts)
         return
       case 'trained':
         return this.settle(e.jobId, () => job.resolve(e.result))

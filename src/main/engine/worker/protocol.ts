@@ -43,10 +43,13 @@ export type WorkerRequest =
       /** Minimum milliseconds between two batch events. */
       progressIntervalMs: number
       /**
-       * Weights to start from (fine-tuning), as one flat vector in DenseNetwork order
-       * [W1, b1, W2, b2, ...]; a fresh Glorot initialisation from config.seed when absent.
+       * Weights to start from (fine-tuning), as one flat vector in the order a model's weights.bin
+       * stores them (per layer: kernel, bias; batch norm: gamma, beta, moving mean, moving
+       * variance); a fresh Keras-style initialisation from config.seed when absent.
        */
       initialWeights?: Float32Array
+      /** Test images to evaluate at every epoch end (benchmarks: time to reach an accuracy). */
+      test?: { images: Uint8Array; labels: Uint8Array }
     }
   | {
       type: 'predict'
@@ -55,6 +58,8 @@ export type WorkerRequest =
       model: { key: string } | { artifacts: ModelArtifacts }
       /** 28x28 images: uint8 pixels (0..255), or float32 already scaled to 0..1. */
       images: Uint8Array | Float32Array
+      /** Test-time augmentation: average with the prediction for the left-right mirrored image. */
+      tta?: boolean
     }
   | { type: 'load-model'; jobId: string; key: string; artifacts: ModelArtifacts }
   | { type: 'unload-model'; jobId: string; key: string }
@@ -72,6 +77,8 @@ export type WorkerEvent =
       accuracy: number
     }
   | { type: 'epoch'; jobId: string; logs: EpochLogs; numTensors: number }
+  /** The best epoch so far (lowest validation loss) as a model: a checkpoint to keep. */
+  | { type: 'checkpoint'; jobId: string; epoch: number; artifacts: ModelArtifacts }
   | { type: 'trained'; jobId: string; result: TrainResult }
   | { type: 'predicted'; jobId: string; result: PredictResult }
   | { type: 'memory'; jobId: string; numTensors: number; numBytes: number }

@@ -6,10 +6,21 @@ import type { MessagePort } from 'node:worker_threads'
 import type { LayersModel, Tensor } from '@tensorflow/tfjs'
 import { NUM_CLASSES, IMAGE_PIXELS } from '@shared/classes'
 import { loadBackend } from './backend'
+import { installOpProfile, takeOpProfile } from './op-profile'
 import type { ModelArtifacts, WorkerEvent, WorkerRequest } from './protocol'
 import { RawOps } from '../training/raw-ops'
-import { trainDense, TrainingCancelled } from '../training/train-loop'
-import { loadFromArtifacts, saveToArtifacts, toLayersModel } from '../training/layers-model'
+import { trainDense, TrainingCancelled, type TrainHooks } from '../training/train-loop'
+import { buildArchitecture } from '../training/architecture'
+import { ConvOps } from '../training/conv-ops'
+import { trainLayers } from '../training/layer-train-loop'
+import {
+  artifactsNow,
+  loadFromArtifacts,
+  networkToLayersModel,
+  saveToArtifacts,
+  toLayersModel
+} from '../training/layers-model'
+import { isPlainDense, type EpochLogs } from '@shared/training'
 
 const port = parentPort as MessagePort
 const post = (e: WorkerEvent, transfer: ArrayBuffer[] = []): void => port.postMessage(e, transfer)
@@ -17,12 +28,15 @@ const post = (e: WorkerEvent, transfer: ArrayBuffer[] = []): void => port.postMe
 type Loaded = Awaited<ReturnType<typeof loadBackend>> & { ops: RawOps | undefined }
 let tf: Loaded['tf']
 let ops: RawOps | undefined
+let convOps: ConvOps | undefined
 
 // Requests wait behind the backend load, then run one at a time.
 let queue: Promise<void> = loadBackend().then(
   (loaded) => {
     tf = loaded.tf
     ops = loaded.info.native ? new RawOps(tf.backend()) : undefined
+    convOps = loaded.info.native ? new ConvOps(tf, tf.backend()) : undefined
+    if (process.env.FASHION_STUDIO_PROFILE_OPS) installOpProfile(tf.backend())
     // One op at start: tfjs-node creates its eager context lazily, and a worker terminated before
     // its first op crashed the whole process at exit (seen with TensorFlow 2.21).
     tf.tidy(() => tf.add(tf.scalar(1), tf.scalar(1)).dataSync())
@@ -74,42 +88,94 @@ async function handle(req: WorkerRequest): Promise<void> {
 async function train(req: Extract<WorkerRequest, { type: 'train' }>): Promise<void> {
   const flag = new Int32Array(req.cancelFlag)
   const t0 = performance.now()
-  let result
+  const hooks = {
+    progressIntervalMs: req.progressIntervalMs,
+    isCancelled: () => Atomics.load(flag, 0) === 1,
+    onBatch: (p: Omit<Extract<WorkerEvent, { type: 'batch' }>, 'type' | 'jobId'>) =>
+      post({ type: 'batch', jobId: req.jobId, ...p }),
+    onEpoch: (logs: EpochLogs) =>
+      post({ type: 'epoch', jobId: req.jobId, logs, numTensors: tf.memory().numTensors })
+  }
+  let trained: { model: LayersModel; history: EpochLogs[] }
   try {
-    result = trainDense(
-      tf,
-      ops,
-      req.config,
-      req.images,
-      req.labels,
-      {
-        progressIntervalMs: req.progressIntervalMs,
-        isCancelled: () => Atomics.load(flag, 0) === 1,
-        onBatch: (p) => post({ type: 'batch', jobId: req.jobId, ...p }),
-        onEpoch: (logs) =>
-          post({ type: 'epoch', jobId: req.jobId, logs, numTensors: tf.memory().numTensors })
-      },
-      req.initialWeights
-    )
+    trained =
+      isPlainDense(req.config) && !req.test
+        ? trainSeedNetwork(req, hooks)
+        : await trainLayerNetwork(req, hooks)
   } catch (err) {
     if (err instanceof TrainingCancelled) return post({ type: 'cancelled', jobId: req.jobId })
     throw err
   }
   const trainSeconds = (performance.now() - t0) / 1000
-  const model = toLayersModel(tf, result.network, result.weights)
+  if (process.env.FASHION_STUDIO_PROFILE_OPS) console.error(takeOpProfile())
   try {
-    const artifacts = await saveToArtifacts(tf, model)
+    const artifacts = await saveToArtifacts(tf, trained.model)
     post(
       {
         type: 'trained',
         jobId: req.jobId,
-        result: { artifacts, history: result.history, trainSeconds }
+        result: { artifacts, history: trained.history, trainSeconds }
       },
       [artifacts.weightData]
     )
   } finally {
-    model.dispose()
+    trained.model.dispose()
+  }
+}
+
+type TrainRequest = Extract<WorkerRequest, { type: 'train' }>
+
+/** The study's dense network on its fast path: one flat weight vector (dense-network.ts). */
+function trainSeedNetwork(
+  req: TrainRequest,
+  hooks: TrainHooks
+): { model: LayersModel; history: EpochLogs[] } {
+  const result = trainDense(tf, ops, req.config, req.images, req.labels, hooks, req.initialWeights)
+  try {
+    return { model: toLayersModel(tf, result.network, result.weights), history: result.history }
+  } finally {
     result.weights.dispose()
+  }
+}
+
+/** Every other preset: layer by layer (layer-network.ts), with checkpoints of the best epoch. */
+async function trainLayerNetwork(
+  req: TrainRequest,
+  hooks: TrainHooks
+): Promise<{ model: LayersModel; history: EpochLogs[] }> {
+  if (!ops || !convOps) {
+    throw new Error(
+      `the ${req.config.preset} preset needs native TensorFlow (tfjs-node); this worker runs on ${tf.getBackend()}. Run \`npm run setup\`.`
+    )
+  }
+  const result = trainLayers(
+    tf,
+    ops,
+    convOps,
+    req.config,
+    req.images,
+    req.labels,
+    {
+      ...hooks,
+      onBest: (weights, epoch) => {
+        const model = networkToLayersModel(tf, buildArchitecture(req.config), weights)
+        try {
+          const artifacts = artifactsNow(model)
+          post({ type: 'checkpoint', jobId: req.jobId, epoch, artifacts }, [artifacts.weightData])
+        } finally {
+          model.dispose()
+        }
+      }
+    },
+    { initialWeights: req.initialWeights, test: req.test }
+  )
+  try {
+    return {
+      model: networkToLayersModel(tf, result.network.layers, result.weights),
+      history: result.history
+    }
+  } finally {
+    tf.dispose(result.weights)
   }
 }
 
@@ -135,7 +201,7 @@ async function predict(req: Extract<WorkerRequest, { type: 'predict' }>): Promis
   const model =
     kept ?? (await loadFromArtifacts(tf, (req.model as { artifacts: ModelArtifacts }).artifacts))
   try {
-    const probabilities = predictImages(model, req.images)
+    const probabilities = predictImages(model, req.images, req.tta === true)
     post({ type: 'predicted', jobId: req.jobId, result: { probabilities } }, [
       probabilities.buffer as ArrayBuffer
     ])
@@ -145,7 +211,11 @@ async function predict(req: Extract<WorkerRequest, { type: 'predict' }>): Promis
 }
 
 /** Class probabilities for 28x28 images, in chunks so memory stays small. */
-function predictImages(model: LayersModel, images: Uint8Array | Float32Array): Float32Array {
+function predictImages(
+  model: LayersModel,
+  images: Uint8Array | Float32Array,
+  tta: boolean
+): Float32Array {
   const count = images.length / IMAGE_PIXELS
   if (!Number.isInteger(count)) {
     throw new Error(`predict: ${images.length} values is not a whole number of 28x28 images`)
@@ -156,11 +226,17 @@ function predictImages(model: LayersModel, images: Uint8Array | Float32Array): F
     const size = Math.min(chunk, count - start)
     const src = images.subarray(start * IMAGE_PIXELS, (start + size) * IMAGE_PIXELS)
     const px = src instanceof Float32Array ? src : Float32Array.from(src, (v) => v / 255)
-    const out = tf.tidy(
-      () =>
-        // batchSize: predict's default of 32 made 10,000 images 15x slower than one call.
-        model.predict(tf.tensor2d(px, [size, IMAGE_PIXELS]), { batchSize: size }) as Tensor
-    )
+    const out = tf.tidy(() => {
+      const x = tf.tensor2d(px, [size, IMAGE_PIXELS])
+      // batchSize: predict's default of 32 made 10,000 images 15x slower than one call.
+      const p = model.predict(x, { batchSize: size }) as Tensor
+      if (!tta) return p
+      const mirrored = tf.reshape(tf.reverse(tf.reshape(x, [size, 28, 28]), 2), [
+        size,
+        IMAGE_PIXELS
+      ])
+      return tf.div(tf.add(p, model.predict(mirrored, { batchSize: size }) as Tensor), 2)
+    })
     probabilities.set(out.dataSync() as Float32Array, start * NUM_CLASSES)
     out.dispose()
   }

@@ -1,0 +1,221 @@
+// The training loop for every preset beyond the plain seed network: CNNs, batch normalization,
+// dropout, augmentation, learning-rate schedules, early stopping with the best weights restored.
+// Keras semantics where Keras has them: the last `validationSplit` of the images is held out
+// before shuffling, reported loss/accuracy are epoch means over batches, validation runs in
+// inference mode. Loss and hit counts stay on the device between the (throttled) progress events.
+import type { Tensor } from '@tensorflow/tfjs'
+import { IMAGE_PIXELS, NUM_CLASSES } from '@shared/classes'
+import type { EpochLogs, TrainConfig } from '@shared/training'
+import type { Tf } from '../worker/backend'
+import { buildArchitecture } from './architecture'
+import { fillBatch, fillTargets } from './augment'
+import type { ConvOps } from './conv-ops'
+import { LayerNetwork } from './layer-network'
+import { NetworkWeights } from './network-weights'
+import { mulberry32, shuffledIndices } from './random'
+import type { RawOps } from './raw-ops'
+import { learningRateAt, ValidationWatch } from './schedule'
+import { TrainingCancelled, type TrainHooks } from './train-loop'
+
+export interface LayerTrainHooks extends TrainHooks {
+  /** Called with the weights of each new best epoch (lowest validation loss); a checkpoint. */
+  onBest?(weights: Tensor[], epoch: number): void
+}
+
+export interface TestSet {
+  images: Uint8Array
+  labels: Uint8Array
+}
+
+export interface LayerTrainResult {
+  network: LayerNetwork
+  /** Final weights in the network's ParamSpec order (the best epoch's with early stopping). */
+  weights: Tensor[]
+  history: EpochLogs[]
+  /** Epoch whose weights were returned. */
+  bestEpoch: number
+}
+
+export function trainLayers(
+  tf: Tf,
+  raw: RawOps,
+  conv: ConvOps,
+  config: TrainConfig,
+  images: Uint8Array,
+  labels: Uint8Array,
+  hooks: LayerTrainHooks,
+  options: { initialWeights?: Float32Array; test?: TestSet } = {}
+): LayerTrainResult {
+  const count = labels.length
+  if (images.length !== count * IMAGE_PIXELS) {
+    throw new Error(
+      `expected ${count} images of ${IMAGE_PIXELS} pixels, got ${images.length} bytes`
+    )
+  }
+  const trainCount = Math.floor(count * (1 - config.validationSplit))
+  if (trainCount < 1)
+    throw new Error(`validation split ${config.validationSplit} leaves no training images`)
+  const hasValidation = trainCount < count
+  if (!hasValidation && (config.earlyStoppingPatience > 0 || config.reduceOnPlateau)) {
+    throw new Error(
+      'early stopping and reduce-on-plateau watch the validation loss: set a validation split above 0'
+    )
+  }
+  const network = new LayerNetwork(tf, raw, conv, buildArchitecture(config))
+  const initial = options.initialWeights
+    ? network.splitFlat(options.initialWeights)
+    : network.initialWeights(config.seed)
+  const weights = new NetworkWeights(tf, raw, network.specs, initial)
+  tf.dispose(initial)
+  const watch = new ValidationWatch(config)
+  const random = mulberry32(config.seed)
+  const batchPixels = new Float32Array(config.batchSize * IMAGE_PIXELS)
+  const batchTargets = new Float32Array(config.batchSize * NUM_CLASSES)
+  const batchLabels = new Int32Array(config.batchSize)
+  const lossSum = tf.tidy(() => tf.variable(tf.scalar(0), false))
+  const correctSum = tf.tidy(() => tf.variable(tf.scalar(0), false))
+  const batches = Math.ceil(trainCount / config.batchSize)
+  const totalSteps = batches * config.epochs
+  const history: EpochLogs[] = []
+  let best: { weights: Tensor[]; epoch: number } | undefined
+  let step = 0
+  let lr = config.learningRate
+  try {
+    for (let epoch = 1; epoch <= config.epochs; epoch++) {
+      const started = performance.now()
+      tf.tidy(() => {
+        lossSum.assign(tf.zerosLike(lossSum))
+        correctSum.assign(tf.zerosLike(correctSum))
+      })
+      const order = shuffledIndices(trainCount, random)
+      let lastEvent = started
+      let seen = 0
+      for (let b = 0; b < batches; b++) {
+        if (hooks.isCancelled()) throw new TrainingCancelled()
+        const start = b * config.batchSize
+        const size = Math.min(config.batchSize, trainCount - start)
+        const idx = order.subarray(start, start + size)
+        fillBatch(batchPixels, images, idx, config.augment, random)
+        fillTargets(batchTargets, labels, idx, config.labelSmoothing)
+        for (let k = 0; k < size; k++) batchLabels[k] = labels[idx[k]!]!
+        lr = learningRateAt(config.schedule, config.learningRate, step++, totalSteps) * watch.factor
+        tf.tidy(() => {
+          const x = tf.tensor2d(batchPixels.subarray(0, size * IMAGE_PIXELS), [size, IMAGE_PIXELS])
+          const y = tf.tensor2d(batchTargets.subarray(0, size * NUM_CLASSES), [size, NUM_CLASSES])
+          const l = tf.tensor1d(batchLabels.subarray(0, size), 'int32')
+          const w = weights.read()
+          const fwd = network.forward(w, x, true, random)
+          const { loss, backprop } = raw.softmaxCrossEntropy(fwd.logits, y)
+          const grads = network.backward(w, fwd, tf.mul(backprop, 1 / size))
+          weights.applyAdam(grads, lr)
+          for (const u of fwd.movingUpdates) weights.assignOne(u.param, u.value)
+          lossSum.assign(tf.add(lossSum, tf.sum(loss)))
+          correctSum.assign(tf.add(correctSum, countCorrect(tf, fwd.logits, l)))
+        })
+        seen += size
+        const now = performance.now()
+        if (now - lastEvent >= hooks.progressIntervalMs || b === batches - 1) {
+          lastEvent = now
+          hooks.onBatch({
+            epoch,
+            batch: b + 1,
+            batches,
+            loss: lossSum.dataSync()[0]! / seen,
+            accuracy: correctSum.dataSync()[0]! / seen
+          })
+        }
+      }
+      const seconds = (performance.now() - started) / 1000
+      const v = hasValidation
+        ? evaluate(
+            tf,
+            raw,
+            network,
+            weights,
+            images.subarray(trainCount * IMAGE_PIXELS),
+            labels.subarray(trainCount)
+          )
+        : { loss: NaN, accuracy: NaN }
+      const logs: EpochLogs = {
+        epoch,
+        loss: lossSum.dataSync()[0]! / trainCount,
+        accuracy: correctSum.dataSync()[0]! / trainCount,
+        val_loss: v.loss,
+        val_accuracy: v.accuracy,
+        seconds,
+        lr
+      }
+      if (options.test) {
+        logs.test_accuracy = evaluate(
+          tf,
+          raw,
+          network,
+          weights,
+          options.test.images,
+          options.test.labels
+        ).accuracy
+      }
+      history.push(logs)
+      hooks.onEpoch(logs)
+      if (hasValidation) {
+        const { improved, stop } = watch.update(v.loss)
+        if (improved && config.earlyStoppingPatience > 0) {
+          if (best) tf.dispose(best.weights)
+          best = { weights: weights.read(), epoch }
+          hooks.onBest?.(best.weights, epoch)
+        }
+        if (stop) break
+      }
+    }
+    if (best) weights.assign(best.weights)
+    return { network, weights: weights.read(), history, bestEpoch: best?.epoch ?? history.length }
+  } finally {
+    if (best) tf.dispose(best.weights)
+    weights.dispose()
+    lossSum.dispose()
+    correctSum.dispose()
+  }
+}
+
+function countCorrect(tf: Tf, logits: Tensor, labels: Tensor): Tensor {
+  return tf.sum(tf.cast(tf.equal(tf.argMax(logits, 1), labels), 'float32'))
+}
+
+/** Inference-mode loss and accuracy over a set of images, in chunks so memory stays small. */
+export function evaluate(
+  tf: Tf,
+  raw: RawOps,
+  network: LayerNetwork,
+  weights: NetworkWeights,
+  images: Uint8Array,
+  labels: Uint8Array
+): { loss: number; accuracy: number } {
+  const count = labels.length
+  const chunk = 1000
+  const pixels = new Float32Array(chunk * IMAGE_PIXELS)
+  const targets = new Float32Array(chunk * NUM_CLASSES)
+  let loss = 0
+  let correct = 0
+  const w = weights.read()
+  try {
+    for (let start = 0; start < count; start += chunk) {
+      const size = Math.min(chunk, count - start)
+      const idx = Int32Array.from({ length: size }, (_, k) => start + k)
+      fillBatch(pixels, images, idx, null, Math.random)
+      fillTargets(targets, labels, idx, 0)
+      const [l, c] = tf.tidy(() => {
+        const x = tf.tensor2d(pixels.subarray(0, size * IMAGE_PIXELS), [size, IMAGE_PIXELS])
+        const y = tf.tensor2d(targets.subarray(0, size * NUM_CLASSES), [size, NUM_CLASSES])
+        const logits = network.forward(w, x, false).logits
+        const truth = tf.tensor1d(Int32Array.from(labels.subarray(start, start + size)), 'int32')
+        return [tf.sum(raw.softmaxCrossEntropy(logits, y).loss), countCorrect(tf, logits, truth)]
+      })
+      loss += l!.dataSync()[0]!
+      correct += c!.dataSync()[0]!
+      tf.dispose([l!, c!])
+    }
+  } finally {
+    tf.dispose(w)
+  }
+  return { loss: loss / count, accuracy: correct / count }
+}
