@@ -136,7 +136,6 @@ export class PhotoRun {
           this.emit(false)
         }
       })
-      // After a cancel, what was written is all there is: the total is what was done.
       this.finish(summary.cancelled ? 'cancelled' : 'done', null)
     } catch (err) {
       this.finish('error', err instanceof Error ? err.message : String(err))
@@ -149,7 +148,8 @@ export class PhotoRun {
   private finish(status: PhotoRunState['status'], error: string | null): void {
     this.state.processed = this.results.length
     this.state.skipped = this.state.counts.skipped
-    if (status === 'cancelled' || this.state.total === null) this.state.total = this.results.length
+    // A finished run has seen every file, whether or not the count beside it was done.
+    if (status === 'done') this.state.total = this.results.length
     this.state.error = error
     this.state.status = status
     this.emit(true)

@@ -130,25 +130,29 @@ export class StudioPhotos {
     if (cached !== undefined) return cached
     const r = run.results[index]
     if (!r) throw this.o.argsError(`photo ${index} is not in run ${run.state.runId}`)
-    let url: string | null
+    // Skipped files have nothing to show (and may be anything: a FIFO, a huge file).
+    const url = r.status === 'ok' ? await this.makeThumbnail(join(run.state.folder, r.file)) : null
+    this.thumbCache.set(key, url)
+    if (this.thumbCache.size > THUMBNAIL_CACHE) {
+      this.thumbCache.delete(this.thumbCache.keys().next().value!)
+    }
+    return url
+  }
+
+  private async makeThumbnail(path: string): Promise<string | null> {
     try {
       // readPhotoFile: regular files only, bounded size (a FIFO named .jpg never blocks us).
-      const bytes = await readPhotoFile(join(run.state.folder, r.file))
+      const bytes = await readPhotoFile(path)
       const webp = await sharp(bytes, { limitInputPixels: DEFAULT_PIXEL_LIMIT })
         .rotate()
         .resize(THUMBNAIL_SIZE, THUMBNAIL_SIZE, { fit: 'inside', withoutEnlargement: true })
         .flatten({ background: '#ffffff' })
         .webp({ quality: 70 })
         .toBuffer()
-      url = `data:image/webp;base64,${webp.toString('base64')}`
+      return `data:image/webp;base64,${webp.toString('base64')}`
     } catch {
-      url = null // skipped files, and photos gone or changed since the run
+      return null // a photo gone or changed since the run
     }
-    this.thumbCache.set(key, url)
-    if (this.thumbCache.size > THUMBNAIL_CACHE) {
-      this.thumbCache.delete(this.thumbCache.keys().next().value!)
-    }
-    return url
   }
 
   /** The CLI's CSV plus `corrected` (the user's class, empty when none). */
