@@ -35,7 +35,19 @@ async function start(): Promise<void> {
   // models trained with `fashion-studio train` appear in the studio and the other way round.
   const workspace = defaultWorkspace()
   const host = new TrainingHost({ workerFile: join(__dirname, 'training-worker.js') })
-  service = new StudioService({ workspace, dataDir: resolveDataDir({ workspace }), host })
+  service = new StudioService({
+    workspace,
+    dataDir: resolveDataDir({ workspace }),
+    host,
+    pickFolder: async (title) => {
+      const options = { title, properties: ['openDirectory' as const] }
+      const win = BrowserWindow.getFocusedWindow()
+      const picked = win
+        ? await dialog.showOpenDialog(win, options)
+        : await dialog.showOpenDialog(options)
+      return picked.canceled ? null : (picked.filePaths[0] ?? null)
+    }
+  })
   disposeIpc = registerIpcHandlers(service, { isTrustedUrl })
   createMainWindow({
     preloadPath: join(__dirname, '../preload/index.js'),

@@ -35,6 +35,15 @@ const historyFilter = {
   inForceOnly: z.boolean().optional()
 }
 
+const folderPath = z
+  .string()
+  .min(1)
+  .max(4096)
+  .refine((p) => /^([/\\]|[A-Za-z]:[/\\])/.test(p), { message: 'must be an absolute path' })
+const photoIndex = z.number().int().min(0).max(100_000_000)
+/** A group of a photo run's results: a class (its index), the review group, or the skipped files. */
+const photoGroup = z.union([z.number().int().min(0).max(999), z.enum(['review', 'skipped', 'all'])])
+
 /** Argument schemas, one per channel (`domain:verb-noun`). */
 export const studioCallArgs = {
   'app:get-info': z.object({}).strict(),
@@ -128,7 +137,47 @@ export const studioCallArgs = {
     .strict(),
   'serving:stop': z.object({}).strict(),
   'serving:get-state': z.object({}).strict(),
-  'models:export': z.object({ modelId: id, format: z.enum(['keras', 'onnx', 'tfjs']) }).strict()
+  'models:export': z.object({ modelId: id, format: z.enum(['keras', 'onnx', 'tfjs']) }).strict(),
+  /** The native folder dialog (desktop app only: the browser bridge has none, type the path). */
+  'app:pick-folder': z.object({ title: z.string().max(200).optional() }).strict(),
+  'photos:start': z
+    .object({
+      /** Absolute path of the folder of product photos (subfolders included). */
+      folder: folderPath,
+      modelId: id,
+      /** Below this top-1 probability a photo goes to the review group. */
+      lowConfidence: z.number().min(0).max(1).default(0.6)
+    })
+    .strict(),
+  'photos:cancel': z.object({ runId: id }).strict(),
+  'photos:get-state': z.object({}).strict(),
+  'photos:get-results': z
+    .object({
+      runId: id,
+      group: photoGroup,
+      offset: z.number().int().min(0),
+      limit: z.number().int().min(1).max(200)
+    })
+    .strict(),
+  'photos:get-thumbnails': z
+    .object({ runId: id, indices: z.array(photoIndex).min(1).max(100) })
+    .strict(),
+  'photos:set-class': z
+    .object({
+      runId: id,
+      index: photoIndex,
+      /** The class the user gives the photo; null takes the correction back. */
+      classIndex: z.number().int().min(0).max(999).nullable()
+    })
+    .strict(),
+  'photos:export-csv': z
+    .object({
+      runId: id,
+      /** Where to write it (absolute; never overwritten); default <workspace>/exports. */
+      out: folderPath.optional()
+    })
+    .strict(),
+  'photos:sort-into': z.object({ runId: id, dest: folderPath }).strict()
 } as const
 
 export type StudioChannel = keyof typeof studioCallArgs
@@ -406,6 +455,88 @@ export interface ExportedModel {
   bytes: number
 }
 
+export type PhotoRunStatus = 'running' | 'done' | 'cancelled' | 'error'
+export type PhotoGroup = z.infer<typeof photoGroup>
+
+/** A folder of product photos being (or having been) classified; sent whole on every change. */
+export interface PhotoRunState {
+  runId: string
+  status: PhotoRunStatus
+  folder: string
+  modelId: string
+  classes: string[]
+  lowConfidence: number
+  /** Photo candidates in the folder; null while they are still being counted. */
+  total: number | null
+  /** Files done (classified or skipped). */
+  processed: number
+  skipped: number
+  photosPerSecond: number
+  startedAt: string
+  seconds: number
+  error: string | null
+  /** Results per group (corrections applied): per class (by index), review, skipped. */
+  counts: PhotoGroupCounts
+}
+
+export interface PhotoGroupCounts {
+  classes: number[]
+  review: number
+  skipped: number
+  corrected: number
+}
+
+/** One file of a run: a classified photo (with what the model saw) or a skipped file. */
+export interface PhotoItem {
+  /** Position in the run (scan order): with the run id, the key of the photo. */
+  index: number
+  /** Relative to the run's folder, '/' separators. */
+  file: string
+  status: 'ok' | 'skipped'
+  /** The model's top class (index into the run's classes); null when skipped. */
+  predicted: number | null
+  confidence: number | null
+  lowConfidence: boolean
+  top3: { classIndex: number; probability: number }[]
+  /** The user's class for it, when corrected. */
+  corrected: number | null
+  /** Why it was skipped. */
+  reason: string | null
+  /** The 28x28 image the model was given (base64, as ImageItem.pixels); null when skipped. */
+  pixels: string | null
+  /** Where sort-into copied it (relative to that folder). */
+  sortedTo: string | null
+}
+
+export interface PhotoPage {
+  total: number
+  offset: number
+  items: PhotoItem[]
+  counts: PhotoGroupCounts
+}
+
+export interface PhotoThumbnail {
+  index: number
+  /** A small WebP of the photo (longest edge 96 px) as a data URL; null if it cannot be read now. */
+  url: string | null
+}
+
+export interface PhotoCsvExport {
+  path: string
+  rows: number
+  corrected: number
+}
+
+export interface PhotoSortResult {
+  dest: string
+  /** Photos copied (or already there, identical) per folder name. */
+  placed: number
+  review: number
+  failed: number
+  /** The first few failures, each naming the file. */
+  errors: string[]
+}
+
 /** Result type of each call. */
 export interface StudioCallResults {
   'app:get-info': AppInfo
@@ -434,15 +565,25 @@ export interface StudioCallResults {
   'serving:stop': null
   'serving:get-state': ServingState | null
   'models:export': ExportedModel
+  'app:pick-folder': string | null
+  'photos:start': PhotoRunState
+  'photos:cancel': PhotoRunState | null
+  'photos:get-state': PhotoRunState | null
+  'photos:get-results': PhotoPage
+  'photos:get-thumbnails': PhotoThumbnail[]
+  'photos:set-class': PhotoItem
+  'photos:export-csv': PhotoCsvExport
+  'photos:sort-into': PhotoSortResult
 }
 
 /** Events from main to renderer. */
 export interface StudioEvents {
   'training:state': TrainingState
   'suggestions:state': SuggestionsState
+  'photos:state': PhotoRunState
 }
 export type StudioEvent = keyof StudioEvents
-export const STUDIO_EVENTS: StudioEvent[] = ['training:state', 'suggestions:state']
+export const STUDIO_EVENTS: StudioEvent[] = ['training:state', 'suggestions:state', 'photos:state']
 
 /** What the renderer holds (window.api in Electron; the bridge client in a browser). */
 export interface StudioApi {

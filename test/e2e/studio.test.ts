@@ -5,16 +5,21 @@
 // Then the label corrections: relabel with the keyboard in the dataset grid's viewer and in the
 // drill-down, undo/redo, the history with a filter and the CSV download, the review queue walked
 // with the keyboard, and a fine-tune with live progress and its before/after.
+// Then a folder of product photos (with a zero-byte and a text file named .jpg) tagged in the Photos
+// view: groups, thumbnails beside the model's input, a corrected tag, and the CSV export.
 import { existsSync } from 'node:fs'
-import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises'
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { chromium, type Browser, type Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { CLASS_NAMES } from '@shared/classes'
+import { parseCsv } from '../../src/main/engine/photos/csv'
+import { writePhotoLikeSet } from '../../src/main/engine/photos/photo-like'
 import { startBridge, type Bridge } from '../../src/main/studio/bridge-server'
 import { StudioService } from '../../src/main/studio/studio-service'
 import { TrainingHost } from '../../src/main/engine/worker/host'
-import { realDataDir, WORKER_FILE } from '../helpers/real-data'
+import { realData, realDataDir, WORKER_FILE } from '../helpers/real-data'
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
 const SHOTS = resolve('test-results/screenshots')
@@ -336,6 +341,81 @@ describe('studio in a real browser', () => {
     expect(await byId('compare-test-accuracy').textContent()).toMatch(/\d+\.\d+%.*\d+\.\d+%/)
     await shot('17-finetune-comparison')
     await expect.poll(() => byId('model-row').count()).toBe(2)
+  })
+
+  it('tags a folder of photos: groups, thumbnails, a corrected tag, the CSV export', async () => {
+    // Photo-like files from test images, plus the bad files a real folder has.
+    const folder = join(workspace, 'shop-photos')
+    const photos = await writePhotoLikeSet({
+      ...(await realData()).test,
+      outDir: folder,
+      count: 60,
+      minSize: 120,
+      maxSize: 260
+    })
+    await writeFile(join(folder, 'empty.jpg'), '')
+    await writeFile(join(folder, 'notes.jpg'), 'a text file named .jpg\n')
+
+    await byId('nav-photos').click()
+    await byId('photos-folder').fill(folder)
+    await expect.poll(() => byId('photos-model').inputValue()).not.toBe('')
+    await byId('photos-start').click()
+    await expect
+      .poll(() => byId('photos-status').getAttribute('data-status'), { timeout: 60_000 })
+      .toBe('done')
+    expect(await byId('photos-progress').getAttribute('aria-valuenow')).toBe('62')
+    // Thumbnails arrive after the page: every photo of the page gets one, beside its 28x28 input.
+    await expect.poll(() => byId('photo-thumb').count(), { timeout: 20_000 }).toBe(48)
+    expect(await byId('photo-input').count()).toBe(48)
+    await shot('18-photos-all')
+
+    // A class tab shows only that class.
+    const tab = page
+      .locator('[data-testid="photos-group"]:not([disabled])')
+      .filter({ hasNotText: /All|Review|Skipped/ })
+      .first()
+    await tab.click()
+    const group = await tab.getAttribute('data-group')
+    const count = Number(/(\d+)\s*$/.exec((await tab.textContent()) ?? '')?.[1])
+    await expect.poll(() => byId('photo-item').count()).toBe(Math.min(count, 48))
+    const shown = await byId('photo-item').evaluateAll((els) =>
+      els.map((e) => e.getAttribute('data-class'))
+    )
+    expect(new Set(shown)).toEqual(new Set([group]))
+    await byId('photo-top3').first().locator('summary').click()
+    await shot('19-photos-class')
+
+    // Correct the first photo's tag to the next class.
+    const first = byId('photo-item').first()
+    const file = await first.getAttribute('title')
+    const to = String((Number(group) + 1) % 10)
+    await first.getByTestId('photo-set-class').selectOption(to)
+    await expect.poll(() => first.getByTestId('photo-corrected').count()).toBe(1)
+    expect(await first.getAttribute('data-class')).toBe(to)
+    await shot('20-photos-corrected')
+
+    await byId('photos-group').filter({ hasText: 'Skipped' }).click()
+    await expect.poll(() => byId('photos-skipped-row').count()).toBe(2)
+    expect(await byId('photos-skipped').textContent()).toMatch(/empty\.jpg.*empty file/s)
+    await shot('21-photos-skipped')
+
+    await byId('photos-export-csv').click()
+    await expect.poll(() => byId('photos-export-result').textContent()).toMatch(/\.csv/)
+    const path = /(\/\S+\.csv)/.exec((await byId('photos-export-result').textContent()) ?? '')?.[1]
+    const rows = parseCsv(await readFile(path!, 'utf8')).records
+    expect(rows[0]!.at(-1)).toBe('corrected')
+    expect(rows).toHaveLength(photos.length + 3)
+    const row = rows.find((r) => r[0] === file)!
+    expect(row.at(-1)).toBe(CLASS_NAMES[Number(to)])
+    // Copies into class folders, the correction applied.
+    const sorted = join(workspace, 'sorted-photos')
+    await byId('photos-sort-dest').fill(sorted)
+    await byId('photos-sort').click()
+    await expect.poll(() => byId('photos-sort-result').textContent()).toMatch(/60 photos copied/)
+    const name = file!.split('/').at(-1)!
+    expect(existsSync(join(sorted, CLASS_NAMES[Number(to)]!.replace('/', '_'), name))).toBe(true)
+    await byId('photos-export-result').scrollIntoViewIfNeeded()
+    await shot('22-photos-exported')
   })
 
   it('logged no errors in the page', () => {

@@ -36,6 +36,7 @@ import { modelsDir } from '../engine/workspace'
 import { TrainingHost } from '../engine/worker/host'
 import { SplitIndex } from './dataset-index'
 import { StudioLabels } from './studio-labels'
+import { StudioPhotos } from './studio-photos'
 import { StudioServing } from './studio-serving'
 import { SuggestionsSession } from './suggestions-session'
 import { TrainingSession } from './training-session'
@@ -64,11 +65,24 @@ export class StudioService {
 
   private readonly serving: StudioServing
   private readonly labels: StudioLabels
+  private readonly photos: StudioPhotos
 
   constructor(
-    private readonly options: { workspace: string; dataDir: string; host?: TrainingHost }
+    private readonly options: {
+      workspace: string
+      dataDir: string
+      host?: TrainingHost
+      /** The native folder dialog (Electron); absent in the browser bridge. */
+      pickFolder?: (title: string) => Promise<string | null>
+    }
   ) {
     this.host = options.host ?? new TrainingHost()
+    this.photos = new StudioPhotos({
+      host: this.host,
+      workspace: options.workspace,
+      onChange: (state) => this.events.emit('photos:state', state),
+      argsError: (message) => new StudioArgsError(message)
+    })
     this.serving = new StudioServing(this.host)
     this.labels = new StudioLabels(
       options.workspace,
@@ -93,6 +107,7 @@ export class StudioService {
   /** Cancels a running job, waits for it to end, and stops the worker. */
   async close(): Promise<void> {
     await this.serving.stop()
+    await this.photos.close()
     if (this.session?.running) {
       this.session.cancel()
       await this.session.finished
@@ -223,6 +238,43 @@ export class StudioService {
         })
         return { format, path: done.out, bytes: done.bytes } as R
       }
+      case 'app:pick-folder': {
+        if (!this.options.pickFolder) {
+          throw new StudioArgsError('no folder dialog here: type the folder path instead')
+        }
+        const { title } = a as Args<'app:pick-folder'>
+        return (await this.options.pickFolder(title ?? 'Choose a folder')) as R
+      }
+      case 'photos:start': {
+        const { folder, modelId, lowConfidence } = a as Args<'photos:start'>
+        this.checkIdle()
+        const modelDir = this.modelDir(modelId)
+        return (await this.photos.start({ folder, modelId, modelDir, lowConfidence })) as R
+      }
+      case 'photos:cancel':
+        return this.photos.cancel((a as Args<'photos:cancel'>).runId) as R
+      case 'photos:get-state':
+        return this.photos.state as R
+      case 'photos:get-results': {
+        const { runId, group, offset, limit } = a as Args<'photos:get-results'>
+        return this.photos.page(runId, group, offset, limit) as R
+      }
+      case 'photos:get-thumbnails': {
+        const { runId, indices } = a as Args<'photos:get-thumbnails'>
+        return (await this.photos.thumbnails(runId, indices)) as R
+      }
+      case 'photos:set-class': {
+        const { runId, index, classIndex } = a as Args<'photos:set-class'>
+        return (await this.photos.setClass(runId, index, classIndex)) as R
+      }
+      case 'photos:export-csv': {
+        const { runId, out } = a as Args<'photos:export-csv'>
+        return (await this.photos.exportCsv(runId, out)) as R
+      }
+      case 'photos:sort-into': {
+        const { runId, dest } = a as Args<'photos:sort-into'>
+        return (await this.photos.sortInto(runId, dest)) as R
+      }
     }
     throw new StudioArgsError(`unknown channel ${String(channel)}`)
   }
@@ -247,6 +299,9 @@ export class StudioService {
     if (this.session?.running) throw new StudioArgsError('a training run is already in progress')
     if (this.suggesting?.running) {
       throw new StudioArgsError('the search for label errors is running: wait for it or cancel it')
+    }
+    if (this.photos.running) {
+      throw new StudioArgsError('a folder of photos is being classified: wait for it or cancel it')
     }
   }
 

@@ -30,6 +30,8 @@ export interface ClassifyFolderOptions {
   concurrency?: number
   limitInputPixels?: number
   signal?: AbortSignal
+  /** Attach each photo's 28x28 model input to its result (the studio shows what the model saw). */
+  keepPixels?: boolean
   /** Each batch of results, in scan order, before the next batch is started. */
   onResults(results: PhotoResult[]): void
   /** After each photo is preprocessed or skipped (for a progress bar). */
@@ -216,6 +218,7 @@ async function finishBatch(
     const top3 = topK(probs.subarray(k * n, (k + 1) * n), o.classes, 3)
     k++
     const best = top3[0]!
+    const pixels = o.keepPixels ? { pixels: item.pixels } : {}
     const low = best.probability < o.lowConfidence
     summary.classified++
     if (low) summary.lowConfidence++
@@ -225,7 +228,8 @@ async function finishBatch(
       class: best.class,
       confidence: best.probability,
       lowConfidence: low,
-      top3
+      top3,
+      ...pixels
     }
   })
   if (o.sorter) await sortAll(o.sorter, items, results)

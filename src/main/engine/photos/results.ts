@@ -25,6 +25,8 @@ export interface PhotoResult {
   code?: PhotoErrorCode
   /** Where --sort-into put it, relative to that folder. */
   sortedTo?: string
+  /** The 28x28 model input, only with classifyFolder's keepPixels (never in the CSV). */
+  pixels?: Uint8Array
 }
 
 export const CSV_COLUMNS = [

@@ -5,7 +5,7 @@ import { defineStore } from 'pinia'
 import { ref } from 'vue'
 import { useErrorsStore } from './errors'
 
-export type ViewName = 'datasets' | 'review' | 'corrections' | 'train' | 'models'
+export type ViewName = 'datasets' | 'review' | 'corrections' | 'train' | 'models' | 'photos'
 
 export const useAppStore = defineStore('app', () => {
   const errors = useErrorsStore()
