@@ -12,6 +12,8 @@ export interface EpochLogs {
   seconds: number
   /** Learning rate at the end of the epoch (schedules change it). */
   lr?: number
+  /** Seconds since training started, at the end of this epoch's validation (layer networks). */
+  elapsed?: number
   /** Test-set accuracy at the end of the epoch, when the run was asked to track it (benchmarks). */
   test_accuracy?: number
 }

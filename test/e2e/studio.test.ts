@@ -113,6 +113,18 @@ describe('studio in a real browser', () => {
     await shot('03-train-invalid')
   })
 
+  it('offers the CNN presets with their hyperparameters editable', async () => {
+    await byId('preset-select').selectOption('cnn-bn')
+    await expect.poll(() => byId('input-convFilters').inputValue()).toBe('32, 64')
+    expect(await byId('input-batchNorm').isChecked()).toBe(true)
+    expect(await byId('input-schedule').inputValue()).toBe('one-cycle')
+    await byId('input-dropout').fill('1.5')
+    await expect.poll(() => byId('field-error').count()).toBeGreaterThan(0)
+    await shot('03b-train-cnn-preset')
+    await byId('preset-select').selectOption('seed')
+    await expect.poll(() => byId('input-convFilters').inputValue()).toBe('')
+  })
+
   it('trains with a live chart that moves during the epoch, then opens the model', async () => {
     await byId('input-epochs').fill('3')
     await expect.poll(() => byId('field-error').count()).toBe(0)

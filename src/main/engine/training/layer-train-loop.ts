@@ -80,6 +80,8 @@ export function trainLayers(
   let best: { weights: Tensor[]; epoch: number } | undefined
   let step = 0
   let lr = config.learningRate
+  const trainingStarted = performance.now()
+  let evaluationSeconds = 0
   try {
     for (let epoch = 1; epoch <= config.epochs; epoch++) {
       const started = performance.now()
@@ -145,7 +147,10 @@ export function trainLayers(
         seconds,
         lr
       }
+      // Time to accuracy leaves out the test-set evaluation that only the benchmark asks for.
+      logs.elapsed = (performance.now() - trainingStarted) / 1000 - evaluationSeconds
       if (options.test) {
+        const t0 = performance.now()
         logs.test_accuracy = evaluate(
           tf,
           raw,
@@ -154,6 +159,7 @@ export function trainLayers(
           options.test.images,
           options.test.labels
         ).accuracy
+        evaluationSeconds += (performance.now() - t0) / 1000
       }
       history.push(logs)
       hooks.onEpoch(logs)
