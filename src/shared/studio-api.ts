@@ -291,6 +291,13 @@ export interface FinetuneComparison {
   journalSeq: number
   before: FinetuneMetrics
   after: FinetuneMetrics
+  /** A fine-tune on an imported dataset: accuracy on its images (trained on), before and after. */
+  dataset?: {
+    id: string
+    images: number
+    accuracyBefore: number | null
+    accuracyAfter: number | null
+  }
 }
 
 /**
