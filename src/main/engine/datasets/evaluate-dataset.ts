@@ -22,6 +22,18 @@ export async function evaluateOnDataset(
   source: DatasetSource,
   store?: LabelStore
 ): Promise<DatasetEvaluation> {
+  const t0 = performance.now()
+  const probabilities = await host.predict(artifacts, source.data.test.images)
+  const predictSeconds = (performance.now() - t0) / 1000
+  return { ...(await scoreDataset(probabilities, source, store)), predictSeconds }
+}
+
+/** The report and confusion matrix of known probabilities, against the labels as corrected now. */
+export async function scoreDataset(
+  probabilities: Float32Array,
+  source: DatasetSource,
+  store?: LabelStore
+): Promise<Omit<DatasetEvaluation, 'predictSeconds'>> {
   const split = source.data.test
   let labels = split.labels
   const excluded: number[] = []
@@ -31,9 +43,6 @@ export async function evaluateOnDataset(
     labels = corrected.labels
     for (const [i, mark] of corrected.marks) if (mark === 'excluded') excluded.push(i)
   }
-  const t0 = performance.now()
-  const probabilities = await host.predict(artifacts, split.images)
-  const predictSeconds = (performance.now() - t0) / 1000
   const predicted = argmaxRows(probabilities, NUM_CLASSES)
   const out = new Set(excluded)
   const kept: number[] = []
@@ -48,7 +57,6 @@ export async function evaluateOnDataset(
     confusion,
     predicted,
     probabilities,
-    predictSeconds,
     labels,
     excluded: excluded.sort((a, b) => a - b)
   }

@@ -67,7 +67,11 @@ export async function scanLabelledFolder(folder: string): Promise<LabelledFolder
   }
   const folders: ClassFolder[] = []
   let looseFiles = 0
-  for (const entry of entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
+  // As people read a folder listing: "bags" before "Jackets" (ties by code point, so stable).
+  const order = (a: Dirent, b: Dirent): number =>
+    a.name.localeCompare(b.name, 'en', { sensitivity: 'base' }) ||
+    (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)
+  for (const entry of entries.sort(order)) {
     if (entry.name.startsWith('.')) continue
     const path = join(root, entry.name)
     const isDir =
