@@ -282,6 +282,7 @@ async function publish(
 ): Promise<void> {
   const root = datasetsDir(workspace)
   await mkdir(root, { recursive: true })
+  await removeStalePartials(root)
   const tmp = join(root, `.${randomBytes(4).toString('hex')}.partial`)
   await mkdir(tmp)
   try {
@@ -292,5 +293,18 @@ async function publish(
   } catch (err) {
     await rm(tmp, { recursive: true, force: true })
     throw err
+  }
+}
+
+/** A killed import's hidden temporary folder, left a day ago: no import runs that long. */
+const STALE_MS = 24 * 3600 * 1000
+
+async function removeStalePartials(root: string): Promise<void> {
+  for (const name of await readdir(root).catch(() => [] as string[])) {
+    if (!/^\.[0-9a-f]{8}\.partial$/.test(name)) continue
+    const path = join(root, name)
+    const info = await stat(path).catch(() => undefined)
+    if (info && Date.now() - info.mtimeMs > STALE_MS)
+      await rm(path, { recursive: true, force: true })
   }
 }
