@@ -443,6 +443,12 @@ describe('studio in a real browser', () => {
     await shot('23-imported-finetune')
     const models = (await service.call('models:list', {})) as { id: string }[]
     expect(models).toHaveLength(3)
+    await byId('finetune-dataset-status').getByRole('button').click()
+    await byId('finetune-comparison').waitFor()
+    expect(await byId('compare-dataset').textContent()).toMatch(
+      /Dataset shop \(150, trained on\).*\d+\.\d+%.*\d+\.\d+%/
+    )
+    await shot('24-imported-finetune-comparison')
   })
 
   it('logged no errors in the page', () => {

@@ -2,7 +2,8 @@
 // folder, importing it in the background with its state events, listing and paging it, evaluating
 // a model on it with the drill-down, and relabelling its images in its own journal.
 // Bad inputs tried: a folder that does not exist, an unmapped subfolder, a dataset name that could
-// leave the datasets folder, the reserved name, an existing name, a cell asked before any
+// leave the datasets folder, the reserved name, an existing name, a cancelled import, a second
+// import while one runs, a cell asked before any
 // evaluation, a 'train' image of an imported dataset, an unknown dataset.
 import { existsSync } from 'node:fs'
 import { mkdir, mkdtemp, rename, rm, writeFile } from 'node:fs/promises'
@@ -131,6 +132,25 @@ describe('importing a labelled folder from the studio', () => {
     expect(failed.status).toBe('error')
     expect(failed.error).toMatch(/"misc"/)
     expect(existsSync(join(workspace, 'datasets', 'shop'))).toBe(false)
+  })
+
+  it('cancels an import: nothing is written, and the next import may start', async () => {
+    const ended = new Promise<ImportState>((resolve) => {
+      const off = service.on('datasets:import-state', (s) => {
+        if (s.status !== 'running') {
+          off()
+          resolve(s)
+        }
+      })
+    })
+    await call('datasets:import-folder', { folder, name: 'cancelled', mapping: { misc: 6 } })
+    await expect(
+      call('datasets:import-folder', { folder, name: 'second', mapping: { misc: 6 } })
+    ).rejects.toThrow(/already running/)
+    await call('datasets:cancel-import')
+    const state = await ended
+    expect(state.status).toBe('cancelled')
+    expect(existsSync(join(workspace, 'datasets', 'cancelled'))).toBe(false)
   })
 
   it('imports with the mapping, then lists and pages the dataset with each image\u2019s source file', async () => {
