@@ -100,6 +100,8 @@ export class StudioService {
 
   /** Cancels a running job, waits for it to end, and stops the worker. */
   async close(): Promise<void> {
+    // An import in progress writes nothing once cancelled (its temporary folder is removed).
+    this.imported.cancelImport()
     await this.serving.stop()
     if (this.session?.running) {
       this.session.cancel()
