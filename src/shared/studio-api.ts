@@ -120,7 +120,9 @@ export const studioCallArgs = {
       epochs: z.number().int().min(1).max(50).default(3),
       /** Share of the uncorrected training images replayed alongside the corrected ones. */
       replay: z.number().min(0).max(1).default(1),
-      learningRate: z.number().positive().max(1).optional()
+      learningRate: z.number().positive().max(1).optional(),
+      /** Also train on every image of this imported dataset (labels as corrected). */
+      datasetId: id.optional()
     })
     .strict(),
   'presets:list': z.object({}).strict(),
@@ -177,7 +179,31 @@ export const studioCallArgs = {
       out: folderPath.optional()
     })
     .strict(),
-  'photos:sort-into': z.object({ runId: id, dest: folderPath }).strict()
+  'photos:sort-into': z.object({ runId: id, dest: folderPath }).strict(),
+  /** A labelled folder's class subfolders, photo counts and suggested classes (nothing written). */
+  'datasets:scan-folder': z.object({ folder: z.string().min(1).max(4096) }).strict(),
+  /** Imports a labelled folder as a dataset in the background ('datasets:import-state' events). */
+  'datasets:import-folder': z
+    .object({
+      folder: z.string().min(1).max(4096),
+      name: z.string().min(1).max(64),
+      /** Subfolder -> class, or 'skip'; subfolders not named keep their suggested class. */
+      mapping: z.record(z.string(), z.union([classIndex, z.literal('skip')])).default({})
+    })
+    .strict(),
+  'datasets:cancel-import': z.object({}).strict(),
+  'datasets:get-import-state': z.object({}).strict(),
+  /** A model on every image of an imported dataset (labels as corrected, excluded left out). */
+  'datasets:evaluate': z.object({ datasetId: id, modelId: id }).strict(),
+  /** The images of one cell of the last 'datasets:evaluate' of this model on this dataset. */
+  'datasets:get-eval-cell': z
+    .object({
+      datasetId: id,
+      modelId: id,
+      trueClass: classIndex,
+      predictedClass: classIndex
+    })
+    .strict()
 } as const
 
 export type StudioChannel = keyof typeof studioCallArgs
@@ -207,6 +233,57 @@ export interface DatasetSummary {
   /** Images per class in the dataset's files, before corrections. */
   originalCounts: { train: number[]; test: number[] }
   labels: LabelsSummary
+  /** Absent for Fashion-MNIST; 'imported' for a labelled folder imported as a dataset. */
+  kind?: 'fashion-mnist' | 'imported'
+  /** An imported dataset: the folder it came from, and the files that could not be imported. */
+  imported?: { source: string; createdAt: string; skipped: SkippedImportFile[] }
+}
+
+export interface SkippedImportFile {
+  file: string
+  code: string
+  reason: string
+}
+
+/** One class subfolder of a labelled folder. */
+export interface ScannedClassFolder {
+  folder: string
+  images: number
+  /** The class its name suggests (synonyms), null when not recognised. */
+  suggested: number | null
+}
+
+export interface FolderScan {
+  folder: string
+  folders: ScannedClassFolder[]
+  /** Photos directly in the folder, outside the class subfolders: not imported. */
+  looseFiles: number
+}
+
+/** An import of a labelled folder (one at a time), sent whole on every change. */
+export interface ImportState {
+  jobId: string
+  name: string
+  folder: string
+  status: JobStatus
+  done: number
+  total: number
+  skipped: number
+  error: string | null
+  /** The new dataset's id, once done. */
+  datasetId: string | null
+}
+
+/** A model evaluated on an imported dataset. */
+export interface DatasetEvaluationResult {
+  datasetId: string
+  modelId: string
+  /** Images judged (excluded ones left out). */
+  count: number
+  excluded: number
+  report: ClassificationReport
+  /** Rows: true class (as corrected); columns: predicted class. */
+  confusion: number[][]
 }
 
 /** The label corrections of a dataset (its journal). */
@@ -340,6 +417,13 @@ export interface FinetuneComparison {
   journalSeq: number
   before: FinetuneMetrics
   after: FinetuneMetrics
+  /** A fine-tune on an imported dataset: accuracy on its images (trained on), before and after. */
+  dataset?: {
+    id: string
+    images: number
+    accuracyBefore: number | null
+    accuracyAfter: number | null
+  }
 }
 
 /**
@@ -352,6 +436,8 @@ export interface ImageItem {
   pixels: string
   originalLabel?: number
   mark?: Mark
+  /** An imported dataset's image: its source photo, relative to the imported folder. */
+  file?: string
 }
 
 export interface ImagePage {
@@ -574,6 +660,12 @@ export interface StudioCallResults {
   'photos:set-class': PhotoItem
   'photos:export-csv': PhotoCsvExport
   'photos:sort-into': PhotoSortResult
+  'datasets:scan-folder': FolderScan
+  'datasets:import-folder': ImportState
+  'datasets:cancel-import': ImportState | null
+  'datasets:get-import-state': ImportState | null
+  'datasets:evaluate': DatasetEvaluationResult
+  'datasets:get-eval-cell': CellImages
 }
 
 /** Events from main to renderer. */
@@ -581,9 +673,15 @@ export interface StudioEvents {
   'training:state': TrainingState
   'suggestions:state': SuggestionsState
   'photos:state': PhotoRunState
+  'datasets:import-state': ImportState
 }
 export type StudioEvent = keyof StudioEvents
-export const STUDIO_EVENTS: StudioEvent[] = ['training:state', 'suggestions:state', 'photos:state']
+export const STUDIO_EVENTS: StudioEvent[] = [
+  'training:state',
+  'suggestions:state',
+  'photos:state',
+  'datasets:import-state'
+]
 
 /** What the renderer holds (window.api in Electron; the bridge client in a browser). */
 export interface StudioApi {

@@ -8,17 +8,17 @@
 // Then a folder of product photos (with a zero-byte and a text file named .jpg) tagged in the Photos
 // view: groups, thumbnails beside the model's input, a corrected tag, and the CSV export.
 import { existsSync } from 'node:fs'
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import { mkdir, mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { chromium, type Browser, type Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { CLASS_NAMES } from '@shared/classes'
 import { parseCsv } from '../../src/main/engine/photos/csv'
-import { writePhotoLikeSet } from '../../src/main/engine/photos/photo-like'
 import { startBridge, type Bridge } from '../../src/main/studio/bridge-server'
 import { StudioService } from '../../src/main/studio/studio-service'
 import { TrainingHost } from '../../src/main/engine/worker/host'
+import { writePhotoLikeSet } from '../../src/main/engine/photos/photo-like'
 import { realData, realDataDir, WORKER_FILE } from '../helpers/real-data'
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
@@ -30,6 +30,19 @@ let bridge: Bridge
 let browser: Browser
 let page: Page
 const consoleErrors: string[] = []
+const SHOP_FOLDERS = [
+  'tees',
+  'jeans',
+  'Sweaters',
+  'dresses',
+  'Jackets',
+  'sandals',
+  'Oberhemden',
+  'sneakers',
+  'bags',
+  'Ankle Boots'
+]
+let shopCounts: number[] = []
 
 const byId = (id: string) => page.getByTestId(id)
 const shot = (name: string) => page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true })
@@ -428,6 +441,105 @@ describe('studio in a real browser', () => {
     expect(existsSync(join(sorted, CLASS_NAMES[Number(to)]!.replace('/', '_'), name))).toBe(true)
     await byId('photos-export-result').scrollIntoViewIfNeeded()
     await shot('22-photos-exported')
+  })
+
+  it('imports a labelled folder, mapping a subfolder whose name is not a class', async () => {
+    // 150 photo-like files of test images in class subfolders named as people name them; the
+    // Shirt folder has a German name that no synonym covers; one zero-byte file is skipped.
+    const folder = join(workspace, 'labelled-shop-photos')
+    const test = (await realData()).test
+    const files = await writePhotoLikeSet({
+      ...test,
+      outDir: join(workspace, 'flat-photos'),
+      count: 150,
+      minSize: 160,
+      maxSize: 300
+    })
+    for (const f of files) {
+      const sub = join(folder, SHOP_FOLDERS[f.label]!)
+      await mkdir(sub, { recursive: true })
+      await rename(join(workspace, 'flat-photos', f.file), join(sub, f.file))
+    }
+    await writeFile(join(folder, 'tees', 'broken.jpg'), '')
+    shopCounts = SHOP_FOLDERS.map((_, c) => files.filter((f) => f.label === c).length)
+
+    await byId('nav-datasets').click()
+    await byId('import-open').click()
+    await byId('import-folder').fill(folder)
+    await byId('import-scan').click()
+    await expect.poll(() => byId('import-row').count()).toBe(10)
+    const german = page.locator('[data-testid="import-row"][data-folder="Oberhemden"]')
+    expect(await german.getAttribute('class')).toMatch(/unmapped/)
+    expect(await byId('import-unmapped').textContent()).toMatch(/Oberhemden/)
+    expect(await byId('import-start').isDisabled()).toBe(true)
+    const tees = page.locator('[data-testid="import-row"][data-folder="tees"] select')
+    expect(await tees.inputValue()).toBe('0')
+    await shot('30-import-mapping')
+    await german.locator('select').selectOption('6')
+    await expect.poll(() => byId('import-unmapped').count()).toBe(0)
+    await byId('import-name').fill('shop')
+    await byId('import-start').click()
+    // Done: the dialog closes and the new dataset is open, its skipped file listed.
+    await expect.poll(() => byId('import-dialog').count(), { timeout: 60_000 }).toBe(0)
+    await expect.poll(() => byId('dataset-select').inputValue()).toBe('shop')
+    await expect.poll(() => byId('thumb').count()).toBe(120)
+    expect(await byId('import-skipped').textContent()).toMatch(/1 file could not be imported/)
+    await shot('31-imported-dataset')
+  })
+
+  it('evaluates a model on the imported dataset and drills down into a cell', async () => {
+    await byId('evaluate-start').click()
+    const evaluation = byId('dataset-evaluation')
+    await expect.poll(() => evaluation.getByTestId('confusion-cell').count()).toBe(100)
+    expect(await byId('evaluate-summary').textContent()).toMatch(/on 150 images/)
+    const rowSums = await evaluation.getByTestId('confusion-cell').evaluateAll((els) => {
+      const sums = new Array<number>(10).fill(0)
+      for (const e of els) sums[Number(e.getAttribute('data-true'))]! += Number(e.textContent)
+      return sums
+    })
+    expect(rowSums).toEqual(shopCounts)
+    await byId('dataset-evaluation').scrollIntoViewIfNeeded()
+    await shot('32-imported-evaluation')
+    const cell = evaluation.locator('[data-testid="confusion-cell"][data-true="1"][data-pred="1"]')
+    const count = Number((await cell.textContent())?.trim())
+    expect(count).toBeGreaterThan(0)
+    await cell.click()
+    await expect.poll(() => evaluation.getByTestId('gallery-item').count()).toBe(count)
+    await shot('33-imported-drilldown')
+    // Relabel one of them (saved to the dataset's own journal).
+    await evaluation.getByTestId('gallery-item').first().click()
+    await byId('image-viewer').waitFor()
+    // The viewer names the source photo (true class Trouser: the "jeans" folder).
+    expect(await byId('viewer-file').textContent()).toMatch(/^\s*jeans\/\d{5}\.\w+\s*$/)
+    await byId('set-label-3').click()
+    await expect.poll(() => byId('label-saved').getAttribute('data-seq')).toBe('1')
+    await shot('34-imported-relabel')
+    await byId('viewer-close').click()
+    const status = (await service.call('labels:status', { datasetId: 'shop' })) as {
+      relabelled: number
+    }
+    expect(status.relabelled).toBe(1)
+    const fm = (await service.call('labels:status', { datasetId: 'fashion-mnist' })) as {
+      entries: number
+    }
+    expect(fm.entries).toBe(8)
+    await byId('gallery-close').click()
+  })
+
+  it('fine-tunes the model on the imported dataset', async () => {
+    await byId('finetune-dataset').click()
+    await expect
+      .poll(() => byId('finetune-dataset-status').getAttribute('data-status'), { timeout: 90_000 })
+      .toBe('done')
+    await shot('35-imported-finetune')
+    const models = (await service.call('models:list', {})) as { id: string }[]
+    expect(models).toHaveLength(3)
+    await byId('finetune-dataset-status').getByRole('button').click()
+    await byId('finetune-comparison').waitFor()
+    expect(await byId('compare-dataset').textContent()).toMatch(
+      /Dataset shop \(150, trained on\).*\d+\.\d+%.*\d+\.\d+%/
+    )
+    await shot('36-imported-finetune-comparison')
   })
 
   it('logged no errors in the page', () => {

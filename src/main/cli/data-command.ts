@@ -1,10 +1,13 @@
 import type { Command } from 'commander'
 import { CLASS_NAMES } from '@shared/classes'
 import { loadFashionMnist, missingFiles } from '../engine/data/fashion-mnist'
+import { registerDataImportCommands } from './data-import-command'
 import { DATA_OPTION_HELP, downloadWithProgress, locations, workspaceDataDir } from './options'
 
 export function registerDataCommands(program: Command): void {
-  const data = program.command('data').description('the Fashion-MNIST dataset')
+  const data = program
+    .command('data')
+    .description('the Fashion-MNIST dataset, and datasets imported from labelled folders')
   data
     .command('info')
     .description('where the dataset is read from, and its counts per class')
@@ -45,4 +48,5 @@ export function registerDataCommands(program: Command): void {
       await downloadWithProgress(dir, flags.url)
       console.log(`Fashion-MNIST downloaded and verified in ${dir}`)
     })
+  registerDataImportCommands(data)
 }

@@ -4,6 +4,7 @@ import type { Command } from 'commander'
 import { CLASS_NAMES } from '@shared/classes'
 import type { FinetuneComparison, FinetuneMetrics } from '@shared/studio-api'
 import { loadFashionMnist } from '../engine/data/fashion-mnist'
+import { openDataset } from '../engine/datasets/dataset-source'
 import { runFinetune } from '../engine/finetune/finetune'
 import { LabelStore } from '../engine/labels/label-store'
 import { modelsDir } from '../engine/workspace'
@@ -19,6 +20,7 @@ interface FinetuneFlags {
   correctedRepeat: number
   out?: string
   data?: string
+  dataset?: string
   workspace?: string
   json?: boolean
 }
@@ -53,6 +55,10 @@ export function registerFinetuneCommand(program: Command): void {
       'model directory to create (default: a new folder in <workspace>/models)'
     )
     .option('--data <dir>', DATA_OPTION_HELP)
+    .option(
+      '--dataset <name>',
+      'also train on every image of a dataset imported with `data import` (labels as corrected), each --corrected-repeat times, with the Fashion-MNIST replay'
+    )
     .option('--workspace <dir>', 'workspace folder (its label corrections are used)')
     .option('--json', 'print one JSON object with the comparison as the last line of stdout')
     .action(async (flags: FinetuneFlags) => finetune(flags))
@@ -62,6 +68,12 @@ async function finetune(flags: FinetuneFlags): Promise<void> {
   const { workspace, dataDir } = locations(flags)
   const data = await loadFashionMnist(dataDir)
   const labels = await LabelStore.open(workspace, data)
+  const dataset = flags.dataset
+    ? await openDataset({ workspace, dataDir, dataset: flags.dataset }).then(async (source) => ({
+        source,
+        labels: await LabelStore.open(workspace, source.data, { datasetId: source.id })
+      }))
+    : undefined
   const progress = new TrainingProgress(flags.epochs)
   await runCancellableJob('fine-tuning', progress, async ({ host, onCancelReady }) => {
     const s = labels.status()
@@ -76,6 +88,7 @@ async function finetune(flags: FinetuneFlags): Promise<void> {
       labels,
       epochs: flags.epochs,
       replay: flags.replay,
+      dataset,
       learningRate: flags.learningRate,
       correctedRepeat: flags.correctedRepeat,
       modelsDir: modelsDir(workspace),
@@ -124,6 +137,16 @@ export function formatComparison(c: FinetuneComparison): string {
     row('macro F1', ...m((x) => f(x.macroF1))),
     row(`corrected images (${c.after.corrected.count})`, ...m((x) => pct(x.corrected.accuracy))),
     '',
+    ...(c.dataset
+      ? [
+          row(
+            `dataset ${c.dataset.id} (${c.dataset.images}, trained on)`,
+            pct(c.dataset.accuracyBefore),
+            pct(c.dataset.accuracyAfter)
+          ),
+          ''
+        ]
+      : []),
     'F1 per class:',
     ...CLASS_NAMES.map((name, i) =>
       row(`  ${name}`, f(c.before.f1[i] ?? NaN), f(c.after.f1[i] ?? NaN))

@@ -21,6 +21,7 @@ import { DATA_OPTION_HELP, intOption } from './options'
 
 interface CommonFlags {
   data?: string
+  dataset?: string
   workspace?: string
   json?: boolean
 }
@@ -39,7 +40,11 @@ export function registerLabelsCommands(program: Command): void {
 
   common(labels.command('set'))
     .description('set the label of one image (a class, or a mark), saved before it returns')
-    .requiredOption('--split <split>', 'train or test', parseSplit)
+    .option(
+      '--split <split>',
+      'train or test (an imported dataset has only test, the default with --dataset)',
+      parseSplit
+    )
     .requiredOption('--index <n>', 'image index within the split', intOption(0, 10_000_000))
     .requiredOption(
       '--label <label>',
@@ -50,14 +55,16 @@ export function registerLabelsCommands(program: Command): void {
     .action(
       async (
         flags: CommonFlags & {
-          split: DatasetSplit
+          split?: DatasetSplit
           index: number
           label: LabelChange
           reason: SetReason
         }
       ) => {
+        const split = flags.split ?? (flags.dataset ? 'test' : undefined)
+        if (!split) throw new InvalidArgumentError('give --split train or --split test')
         const store = await openStore(flags)
-        const entry = await store.set(flags.split, flags.index, flags.label, flags.reason)
+        const entry = await store.set(split, flags.index, flags.label, flags.reason)
         print(flags, entry, `saved ${describe(entry)}`)
       }
     )
@@ -141,6 +148,10 @@ export function registerLabelsCommands(program: Command): void {
 function common(cmd: Command): Command {
   return cmd
     .option('--data <dir>', DATA_OPTION_HELP)
+    .option(
+      '--dataset <name>',
+      'the corrections of a dataset imported with `data import` (default: Fashion-MNIST)'
+    )
     .option(
       '--workspace <dir>',
       'workspace folder (default: $FASHION_STUDIO_WORKSPACE or ~/FashionStudio)'

@@ -17,7 +17,7 @@ import type { FashionMnist } from '../engine/data/fashion-mnist'
 import type { LabelChange } from '../engine/labels/corrections'
 import { LabelError } from '../engine/labels/errors'
 import { filterHistory, historyCsv, type HistoryFilter } from '../engine/labels/history'
-import { journalFile, LabelStore } from '../engine/labels/label-store'
+import { FASHION_MNIST_DATASET, journalFile, LabelStore } from '../engine/labels/label-store'
 import { writeDurably } from '../engine/models/model-dir'
 import { SplitIndex } from './dataset-index'
 
@@ -38,12 +38,16 @@ export class StudioLabels {
   constructor(
     private readonly workspace: string,
     private readonly dataset: () => Promise<FashionMnist>,
-    private readonly argsError: ArgsErrorFactory
+    private readonly argsError: ArgsErrorFactory,
+    /** The journal's dataset id: Fashion-MNIST's, or an imported dataset's name. */
+    private readonly datasetId: string = FASHION_MNIST_DATASET
   ) {}
 
   /** The journal, opened on first use; a failed open is retried next time (it may be fixed). */
   open(): Promise<LabelStore> {
-    this.store ??= this.dataset().then((data) => LabelStore.open(this.workspace, data))
+    this.store ??= this.dataset().then((data) =>
+      LabelStore.open(this.workspace, data, { datasetId: this.datasetId })
+    )
     this.store.catch(() => (this.store = undefined))
     return this.store
   }
@@ -162,7 +166,7 @@ export class StudioLabels {
 
   private failed(err: unknown): LabelsSummary {
     return {
-      file: journalFile(this.workspace),
+      file: journalFile(this.workspace, this.datasetId),
       entries: 0,
       relabelled: 0,
       ambiguous: 0,

@@ -35,6 +35,7 @@ import { MODEL_FILES, ModelDirError, readModelDir } from '../engine/models/model
 import { modelsDir } from '../engine/workspace'
 import { TrainingHost } from '../engine/worker/host'
 import { SplitIndex } from './dataset-index'
+import { StudioDatasets } from './studio-datasets'
 import { StudioLabels } from './studio-labels'
 import { StudioPhotos } from './studio-photos'
 import { StudioServing } from './studio-serving'
@@ -66,6 +67,7 @@ export class StudioService {
   private readonly serving: StudioServing
   private readonly labels: StudioLabels
   private readonly photos: StudioPhotos
+  private readonly imported: StudioDatasets
 
   constructor(
     private readonly options: {
@@ -89,6 +91,12 @@ export class StudioService {
       () => this.dataset().then((d) => d.data),
       (message) => new StudioArgsError(message)
     )
+    this.imported = new StudioDatasets({
+      workspace: options.workspace,
+      host: this.host,
+      argsError: (message) => new StudioArgsError(message),
+      onImportState: (state) => this.events.emit('datasets:import-state', state)
+    })
   }
 
   /** Validates rawArgs against the channel's schema and runs the call. */
@@ -106,6 +114,8 @@ export class StudioService {
 
   /** Cancels a running job, waits for it to end, and stops the worker. */
   async close(): Promise<void> {
+    // An import in progress writes nothing once cancelled (its temporary folder is removed).
+    this.imported.cancelImport()
     await this.serving.stop()
     await this.photos.close()
     if (this.session?.running) {
@@ -145,43 +155,41 @@ export class StudioService {
             counts: { train: v.train.counts(), test: v.test.counts() },
             originalCounts: { train: d.train.counts(), test: d.test.counts() },
             labels: v.summary
-          }
+          },
+          ...(await this.imported.summaries())
         ] as R
       }
       case 'datasets:get-images': {
         const { datasetId, split, label, offset, limit } = a as Args<'datasets:get-images'>
-        this.checkDataset(datasetId)
-        return (await this.labels.current())[split].page(label, offset, limit) as R
+        const page = (await this.labelsOf(datasetId).current())[split].page(label, offset, limit)
+        if (datasetId === FASHION_MNIST_ID) return page as R
+        return { ...page, items: await this.imported.withFiles(datasetId, page.items) } as R
       }
       case 'datasets:get-image': {
         const { datasetId, split, index } = a as Args<'datasets:get-image'>
-        this.checkDataset(datasetId)
-        return (await this.labels.image(split, index)) as R
+        const image = await this.labelsOf(datasetId).image(split, index)
+        if (datasetId === FASHION_MNIST_ID) return image as R
+        return (await this.imported.withFiles(datasetId, [image]))[0] as R
       }
       case 'labels:set': {
         const args = a as Args<'labels:set'>
-        this.checkDataset(args.datasetId)
-        return (await this.labels.set(args)) as R
+        return (await this.labelsOf(args.datasetId).set(args)) as R
       }
       case 'labels:undo':
       case 'labels:redo': {
         const { datasetId, expectedSeq } = a as Args<'labels:undo'>
-        this.checkDataset(datasetId)
         const op = channel === 'labels:undo' ? 'undo' : 'redo'
-        return (await this.labels.undoRedo(op, expectedSeq)) as R
+        return (await this.labelsOf(datasetId).undoRedo(op, expectedSeq)) as R
       }
       case 'labels:status':
-        this.checkDataset((a as Args<'labels:status'>).datasetId)
-        return (await this.labels.status()) as R
+        return (await this.labelsOf((a as Args<'labels:status'>).datasetId).status()) as R
       case 'labels:history': {
         const args = a as Args<'labels:history'>
-        this.checkDataset(args.datasetId)
-        return (await this.labels.history(args)) as R
+        return (await this.labelsOf(args.datasetId).history(args)) as R
       }
       case 'labels:export-csv': {
         const args = a as Args<'labels:export-csv'>
-        this.checkDataset(args.datasetId)
-        return (await this.labels.exportCsv(args)) as R
+        return (await this.labelsOf(args.datasetId).exportCsv(args)) as R
       }
       case 'suggestions:start':
         return (await this.startSuggestions(a as Args<'suggestions:start'>)) as R
@@ -275,8 +283,30 @@ export class StudioService {
         const { runId, dest } = a as Args<'photos:sort-into'>
         return (await this.photos.sortInto(runId, dest)) as R
       }
+      case 'datasets:scan-folder':
+        return (await this.imported.scan((a as Args<'datasets:scan-folder'>).folder)) as R
+      case 'datasets:import-folder':
+        return (await this.imported.startImport(a as Args<'datasets:import-folder'>)) as R
+      case 'datasets:cancel-import':
+        return this.imported.cancelImport() as R
+      case 'datasets:get-import-state':
+        return this.imported.importState as R
+      case 'datasets:evaluate': {
+        const { datasetId, modelId } = a as Args<'datasets:evaluate'>
+        return (await this.imported.evaluate(datasetId, modelId, this.modelDir(modelId))) as R
+      }
+      case 'datasets:get-eval-cell': {
+        const { datasetId, modelId, trueClass, predictedClass } =
+          a as Args<'datasets:get-eval-cell'>
+        return (await this.imported.cell(datasetId, modelId, trueClass, predictedClass)) as R
+      }
     }
     throw new StudioArgsError(`unknown channel ${String(channel)}`)
+  }
+
+  /** The label views of Fashion-MNIST or of an imported dataset. */
+  private labelsOf(datasetId: string): StudioLabels {
+    return datasetId === FASHION_MNIST_ID ? this.labels : this.imported.labels(datasetId)
   }
 
   private checkDataset(datasetId: string): void {
@@ -373,6 +403,12 @@ export class StudioService {
     const parent = await readModelDir(parentDir)
     const labels = await this.labels.open()
     const { data } = await this.dataset()
+    const dataset = args.datasetId
+      ? {
+          source: await this.imported.source(args.datasetId),
+          labels: await this.imported.labels(args.datasetId).open()
+        }
+      : undefined
     const backend = await this.host.backend()
     const config = {
       ...parent.metadata.config,
@@ -400,6 +436,7 @@ export class StudioService {
           labels,
           epochs: args.epochs,
           replay: args.replay,
+          dataset,
           learningRate: config.learningRate,
           modelsDir: modelsDir(this.options.workspace),
           ...hooks

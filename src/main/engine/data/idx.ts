@@ -127,3 +127,13 @@ export async function readIdxGz(file: string): Promise<Uint8Array> {
   // A plain Uint8Array view, so callers never depend on Buffer-only behaviour.
   return new Uint8Array(raw.buffer, raw.byteOffset, raw.byteLength)
 }
+
+/** An IDX file (header + data), for writing datasets in Fashion-MNIST's own format. */
+export function encodeIdx(magic: number, dims: number[], data: Uint8Array): Uint8Array {
+  const out = new Uint8Array(4 + 4 * dims.length + data.length)
+  const view = new DataView(out.buffer)
+  view.setUint32(0, magic)
+  dims.forEach((d, i) => view.setUint32(4 + 4 * i, d))
+  out.set(data, 4 + 4 * dims.length)
+  return out
+}

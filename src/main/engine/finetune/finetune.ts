@@ -13,8 +13,10 @@ import { loadFashionMnist, type FashionMnist, type Split } from '../data/fashion
 import { runExperiment, type ExperimentOptions, type ExperimentResult } from '../experiment'
 import type { LabelStore } from '../labels/label-store'
 import { MODEL_FILES, readModelDir, writeDurably } from '../models/model-dir'
+import { argmaxRows } from '../evaluation/evaluate'
 import { initialWeightsFromArtifacts } from '../training/flat-weights'
 import { mulberry32, shuffledIndices } from '../training/random'
+import type { DatasetSource } from '../datasets/dataset-source'
 import { finetuneMetrics, type TestLabels } from './compare'
 
 export const FINETUNE_FILE = 'finetune.json'
@@ -35,6 +37,11 @@ export interface FinetuneOptions extends Pick<
   /** Times each corrected image appears per epoch (default 5). */
   correctedRepeat?: number
   seed?: number
+  /**
+   * An imported dataset to fine-tune on: all its images (labels as corrected, excluded left out)
+   * are trained on like corrected images, `correctedRepeat` times, with the replay of Fashion-MNIST.
+   */
+  dataset?: { source: DatasetSource; labels: LabelStore }
 }
 
 export interface FinetuneResult extends ExperimentResult {
@@ -71,7 +78,23 @@ export async function runFinetune(o: FinetuneOptions): Promise<FinetuneResult> {
 
   const repeat = o.correctedRepeat ?? 5
   const seed = o.seed ?? parent.metadata.config.seed
-  const set = assembleTrainingSet(data.train, train.labels, correctedTrain, excludedTrain, {
+  // With an imported dataset, its images join the training split after Fashion-MNIST's, all of
+  // them "corrected" (repeated, never in the replay or the validation share).
+  const focus = o.dataset ? await datasetImages(o.dataset) : null
+  const pool = focus
+    ? {
+        split: gather([
+          { split: data.train, labels: data.train.labels, indices: range(data.train.count) },
+          { split: focus.split, labels: focus.split.labels, indices: focus.kept }
+        ]),
+        labels: concat(
+          train.labels,
+          Uint8Array.from(focus.kept, (i) => focus.split.labels[i]!)
+        ),
+        corrected: [...correctedTrain, ...focus.kept.map((_, k) => data.train.count + k)]
+      }
+    : { split: data.train, labels: train.labels, corrected: correctedTrain }
+  const set = assembleTrainingSet(pool.split, pool.labels, pool.corrected, excludedTrain, {
     replay: o.replay,
     repeat,
     seed
@@ -107,6 +130,14 @@ export async function runFinetune(o: FinetuneOptions): Promise<FinetuneResult> {
     await predictCorrected(parent.artifacts),
     corrected.labels
   )
+  const onDataset = async (a: typeof parent.artifacts): Promise<number | null> => {
+    if (!focus || focus.kept.length === 0) return null
+    const probs = await o.host.predict(a, focus.split.images)
+    const predicted = argmaxRows(probs, NUM_CLASSES)
+    const hits = focus.kept.filter((i) => predicted[i] === focus.split.labels[i]).length
+    return hits / focus.kept.length
+  }
+  const datasetBefore = await onDataset(parent.artifacts)
 
   let comparison: FinetuneComparison | undefined
   const result = await runExperiment({
@@ -143,7 +174,15 @@ export async function runFinetune(o: FinetuneOptions): Promise<FinetuneResult> {
         excluded: excludedTrain.size + testLabels.excluded.size,
         journalSeq,
         before,
-        after
+        after,
+        ...(focus && {
+          dataset: {
+            id: focus.id,
+            images: focus.kept.length,
+            accuracyBefore: datasetBefore,
+            accuracyAfter: await onDataset(trained.artifacts)
+          }
+        })
       }
       await writeDurably(join(tmp, FINETUNE_FILE), JSON.stringify(comparison, null, 2))
     }
@@ -178,6 +217,30 @@ export function assembleTrainingSet(
     ...replay.slice(replay.length - validation)
   ]
   return { split: gather([{ split, labels, indices }]), validation }
+}
+
+/** The imported dataset's images with their labels as corrected, and those not excluded. */
+async function datasetImages(d: {
+  source: DatasetSource
+  labels: LabelStore
+}): Promise<{ id: string; split: Split; kept: number[] }> {
+  await d.labels.refresh()
+  const { labels, marks } = d.labels.corrections.correctedLabels('test')
+  const split = { ...d.source.data.test, labels }
+  const kept = range(split.count).filter((i) => marks.get(i) !== 'excluded')
+  if (kept.length === 0) throw new Error(`dataset ${d.source.id}: every image is excluded`)
+  return { id: d.source.id, split, kept }
+}
+
+function range(n: number): number[] {
+  return Array.from({ length: n }, (_, i) => i)
+}
+
+function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
+  const out = new Uint8Array(a.length + b.length)
+  out.set(a)
+  out.set(b, a.length)
+  return out
 }
 
 function gather(parts: { split: Split; labels: Uint8Array; indices: number[] }[]): Split {

@@ -143,6 +143,13 @@ export const useDatasetsStore = defineStore('datasets', () => {
       .catch(() => undefined)
   }
 
+  /** Lists the datasets again (a new one was imported) and opens `openId` when given. */
+  async function refreshList(openId?: string): Promise<void> {
+    listRequest = null
+    await loadList()
+    if (openId && datasets.value.some((d) => d.id === openId)) await setDataset(openId)
+  }
+
   async function init(): Promise<void> {
     await loadList()
     if (!images.value) await loadImages()
@@ -151,6 +158,9 @@ export const useDatasetsStore = defineStore('datasets', () => {
   function setDataset(id: string): Promise<void> {
     datasetId.value = id
     page.value = 0
+    // An imported dataset is one split, 'test'.
+    if (datasets.value.find((d) => d.id === id)?.kind === 'imported') split.value = 'test'
+
     return loadImages()
   }
 
@@ -190,6 +200,7 @@ export const useDatasetsStore = defineStore('datasets', () => {
     pageCount,
     items,
     loadList,
+    refreshList,
     loadImages,
     invalidate,
     init,

@@ -28,8 +28,6 @@ export interface SavedNote {
   text: string
 }
 
-const key = (split: DatasetSplit, index: number): string => `${split}:${index}`
-
 export function stateOf(item: ImageItem): LabelState {
   return { label: item.label, mark: item.mark ?? null }
 }
@@ -44,6 +42,20 @@ export const useLabelsStore = defineStore('labels', () => {
   const lastSaved = ref<SavedNote | null>(null)
   /** Bumped on every change, for views that refetch what they show. */
   const version = ref(0)
+  /** The dataset corrections go to: Fashion-MNIST, or an imported dataset open in a view. */
+  const datasetId = ref(DATASET)
+  const key = (split: DatasetSplit, index: number): string => `${datasetId.value}:${split}:${index}`
+
+  /** Switches to another dataset's corrections (each has its own journal). */
+  function useDataset(id: string): void {
+    if (id === datasetId.value) return
+    datasetId.value = id
+    status.value = null
+    lastSaved.value = null
+    history.value = null
+    historyPage.value = 0
+    void loadStatus()
+  }
 
   const history = shallowRef<HistoryPage | null>(null)
   const historyFilter = reactive<HistoryFilter>({})
@@ -116,7 +128,7 @@ export const useLabelsStore = defineStore('labels', () => {
       'Could not save the correction',
       () =>
         getApi().call('labels:set', {
-          datasetId: DATASET,
+          datasetId: datasetId.value,
           split,
           index: item.index,
           ...change,
@@ -136,7 +148,7 @@ export const useLabelsStore = defineStore('labels', () => {
   function undo() {
     return run('Could not undo', async () => {
       const r = await getApi().call('labels:undo', {
-        datasetId: DATASET,
+        datasetId: datasetId.value,
         expectedSeq: status.value?.undoSeq ?? undefined
       })
       if (!r) await loadStatus()
@@ -147,7 +159,7 @@ export const useLabelsStore = defineStore('labels', () => {
   function redo() {
     return run('Could not redo', async () => {
       const r = await getApi().call('labels:redo', {
-        datasetId: DATASET,
+        datasetId: datasetId.value,
         expectedSeq: status.value?.redoSeq ?? undefined
       })
       if (!r) await loadStatus()
@@ -157,13 +169,16 @@ export const useLabelsStore = defineStore('labels', () => {
 
   /** Shows an image as the engine has it now (after a refused edit). */
   async function reload(split: DatasetSplit, index: number): Promise<void> {
-    remember(split, await getApi().call('datasets:get-image', { datasetId: DATASET, split, index }))
+    remember(
+      split,
+      await getApi().call('datasets:get-image', { datasetId: datasetId.value, split, index })
+    )
     await loadStatus()
   }
 
   async function loadStatus(): Promise<void> {
     try {
-      status.value = await getApi().call('labels:status', { datasetId: DATASET })
+      status.value = await getApi().call('labels:status', { datasetId: datasetId.value })
     } catch (err) {
       errors.report('Could not read the label corrections', err)
     }
@@ -176,7 +191,7 @@ export const useLabelsStore = defineStore('labels', () => {
     loadingHistory.value = true
     try {
       const page = await getApi().call('labels:history', {
-        datasetId: DATASET,
+        datasetId: datasetId.value,
         ...historyFilter,
         offset: historyPage.value * HISTORY_PAGE,
         limit: HISTORY_PAGE
@@ -211,7 +226,7 @@ export const useLabelsStore = defineStore('labels', () => {
     try {
       const browser = isBrowserMode()
       const result = await getApi().call('labels:export-csv', {
-        datasetId: DATASET,
+        datasetId: datasetId.value,
         ...historyFilter,
         save: !browser
       })
@@ -225,6 +240,8 @@ export const useLabelsStore = defineStore('labels', () => {
   }
 
   return {
+    datasetId,
+    useDataset,
     status,
     changed,
     pending,

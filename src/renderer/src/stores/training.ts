@@ -110,7 +110,7 @@ export const useTrainingStore = defineStore('training', () => {
   /** Fine-tunes a model on the corrected labels: a run like any other (same state and events). */
   async function startFinetune(
     modelId: string,
-    options: { epochs: number; replay: number }
+    options: { epochs: number; replay: number; datasetId?: string }
   ): Promise<void> {
     if (running.value || starting.value) return
     starting.value = true
