@@ -183,6 +183,36 @@ describe('CNN presets', () => {
     expect(meta.metrics.testAccuracy).toBeGreaterThan(0.3) // chance is 0.1
   })
 
+  it('fine-tune a batch-normalized CNN from its saved weights, and refuse to fine-tune an ensemble', async () => {
+    const ws = join(tmp, 'ft-ws')
+    const out = join(tmp, 'bn-finetuned')
+    const run = await runCli([
+      'finetune',
+      '--model',
+      bn.modelDir,
+      '--epochs',
+      '1',
+      '--replay',
+      '0.05',
+      '--out',
+      out,
+      '--workspace',
+      ws,
+      '--json'
+    ])
+    expect(run.code, run.stderr).toBe(0)
+    const json = lastJsonLine<{
+      comparison: { before: { testAccuracy: number }; after: { testAccuracy: number } }
+    }>(run.stdout)
+    // It starts from the parent: the "before" figure is the parent's own accuracy, and a short
+    // fine-tune at half the learning rate stays near it rather than starting from scratch.
+    expect(json.comparison.before.testAccuracy).toBeCloseTo(bn.testAccuracy, 6)
+    expect(json.comparison.after.testAccuracy).toBeGreaterThan(bn.testAccuracy - 0.1)
+    const refused = await runCli(['finetune', '--model', join(tmp, 'ensemble'), '--workspace', ws])
+    expect(refused.code).not.toBe(0)
+    expect(refused.stderr).toMatch(/is an ensemble of 2 models; fine-tune its members/)
+  })
+
   it('export a trained CNN to ONNX', async () => {
     const run = await runCli([
       'export',

@@ -176,6 +176,7 @@ async function train(flags: TrainFlags): Promise<void> {
   const config = parsed.data
   const { workspace, dataDir } = await locationsWithData(flags)
   const progress = new TrainingProgress(config.epochs)
+  const tensorsAfterEpoch: number[] = []
   await runCancellableJob('training', progress, async ({ host, onCancelReady }) => {
     const backend = await host.backend()
     process.stderr.write(
@@ -208,13 +209,19 @@ async function train(flags: TrainFlags): Promise<void> {
             onMember: (k, n) =>
               process.stderr.write(`ensemble member ${k + 1}/${n} (seed ${config.seed + k})\n`),
             onBatch: (p) => progress.batch(p),
-            onEpoch: (logs) => progress.epoch(logs),
+            onEpoch: (logs, numTensors) => {
+              tensorsAfterEpoch.push(numTensors)
+              progress.epoch(logs)
+            },
             onCancelReady
           })
       }),
       onCancelReady,
       onBatch: (p) => progress.batch(p),
-      onEpoch: (logs) => progress.epoch(logs),
+      onEpoch: (logs, numTensors) => {
+        tensorsAfterEpoch.push(numTensors)
+        progress.epoch(logs)
+      },
       onCheckpointKept: (dir) =>
         process.stderr.write(
           `the best epoch's weights so far are kept in ${dir} (tfjs model files)\n`
@@ -249,6 +256,8 @@ async function train(flags: TrainFlags): Promise<void> {
           predictTestSeconds: result.metadata.timings.predictTestSeconds,
           // The whole process, worker included: resident memory high-water mark.
           maxRssMB: Math.round(process.resourceUsage().maxRSS / 1024),
+          // Live tensors in the worker after each epoch: flat unless something leaks.
+          tensorsAfterEpoch,
           history: result.history
         }) + '\n'
       )

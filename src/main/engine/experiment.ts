@@ -53,7 +53,8 @@ export interface ExperimentOptions {
   ): Promise<void>
   onStage?(stage: 'loading-data' | 'training' | 'evaluating' | 'saving', detail?: string): void
   onBatch?(p: BatchProgress): void
-  onEpoch?(logs: EpochLogs): void
+  /** `numTensors`: live tensors in the worker after the epoch (a leak shows as growth). */
+  onEpoch?(logs: EpochLogs, numTensors: number): void
   /** The best epoch so far as a model (presets with early stopping). */
   onCheckpoint?(epoch: number, artifacts: ModelArtifacts): void
   /** A run that did not finish left its best epoch's model (tfjs files) in this folder. */

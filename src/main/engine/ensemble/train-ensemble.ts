@@ -15,7 +15,8 @@ export interface EnsembleTrainOptions {
   test?: { images: Uint8Array; labels: Uint8Array }
   onMember?(index: number, count: number): void
   onBatch?(p: BatchProgress): void
-  onEpoch?(logs: EpochLogs): void
+  /** `numTensors`: live tensors in the worker after the epoch (a leak shows as growth). */
+  onEpoch?(logs: EpochLogs, numTensors: number): void
   onCancelReady?(cancel: () => void): void
 }
 

@@ -52,6 +52,11 @@ export async function runFinetune(o: FinetuneOptions): Promise<FinetuneResult> {
   o.onStage?.('loading-data', o.dataDir)
   const parent = await readModelDir(o.parentDir)
   const parentId = basename(o.parentDir)
+  if (parent.metadata.members) {
+    throw new Error(
+      `${parentId} is an ensemble of ${parent.metadata.members.length} models; fine-tune its members, then combine them again with \`fashion-studio ensemble\``
+    )
+  }
   const initialWeights = initialWeightsFromArtifacts(parent.artifacts, parent.metadata.config)
   const data = o.data ?? (await loadFashionMnist(o.dataDir))
   await o.labels.refresh()
