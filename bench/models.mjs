@@ -8,40 +8,14 @@
 //     BENCH_CNN_EPOCHS sets the epochs of part 1 (default 15). The machine is shared and noisy:
 //     compare the ratios of one run, not absolute seconds.
 import { spawnSync } from 'node:child_process'
-import { existsSync, mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join, resolve } from 'node:path'
+import { existsSync } from 'node:fs'
+import { resolve } from 'node:path'
+import { lastJson, table, train } from './lib.mjs'
 
 const cnnEpochs = Number(process.env.BENCH_CNN_EPOCHS ?? 15)
 const presets = (process.env.BENCH_PRESETS ?? 'seed,cnn-small,cnn-bn,cnn-best').split(',')
 const keras = process.env.KERAS_REFERENCE ?? resolve('../shared/bench/keras-reference.sh')
 const targets = [0.9, 0.92, 0.93, 0.94]
-
-function lastJson(text) {
-  const lines = text.trim().split('\n')
-  return JSON.parse(lines[lines.length - 1])
-}
-
-function train(args) {
-  const out = mkdtempSync(join(tmpdir(), 'fs-bench-'))
-  try {
-    const res = spawnSync(
-      process.execPath,
-      ['bin/fashion-studio.cjs', 'train', ...args, '--out', join(out, 'model'), '--json'],
-      { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 64 << 20 }
-    )
-    if (res.status !== 0)
-      throw new Error(`fashion-studio train ${args.join(' ')} failed (${res.status})`)
-    return lastJson(res.stdout)
-  } finally {
-    rmSync(out, { recursive: true, force: true })
-  }
-}
-
-function table(rows) {
-  const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => String(r[c]).length)))
-  return rows.map((r) => r.map((cell, c) => String(cell).padEnd(widths[c])).join('  ')).join('\n')
-}
 
 // 1. Same network, same machine, same run.
 console.error(`\ncnn-small, ${cnnEpochs} epochs: Fashion Studio ...`)

@@ -3,45 +3,15 @@
 // (../shared/bench/keras-reference.sh, or $KERAS_REFERENCE) when it is available, in the same run.
 // The machine is shared and noisy, so compare the ratios printed at the end, not absolute seconds.
 import { spawnSync } from 'node:child_process'
-import { existsSync, mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join, resolve } from 'node:path'
+import { existsSync } from 'node:fs'
+import { resolve } from 'node:path'
+import { lastJson, table, train } from './lib.mjs'
 
 const epochs = Number(process.env.BENCH_EPOCHS ?? 15)
 const keras = process.env.KERAS_REFERENCE ?? resolve('../shared/bench/keras-reference.sh')
 
-function lastJson(text) {
-  const lines = text.trim().split('\n')
-  return JSON.parse(lines[lines.length - 1])
-}
-
 function ours() {
-  const out = mkdtempSync(join(tmpdir(), 'fs-bench-'))
-  try {
-    const res = spawnSync(
-      process.execPath,
-      [
-        'bin/fashion-studio.cjs',
-        'train',
-        '--preset',
-        'seed',
-        '--epochs',
-        String(epochs),
-        '--out',
-        join(out, 'model'),
-        '--json'
-      ],
-      {
-        encoding: 'utf8',
-        stdio: ['ignore', 'pipe', 'inherit'],
-        maxBuffer: 64 << 20
-      }
-    )
-    if (res.status !== 0) throw new Error(`fashion-studio train failed (${res.status})`)
-    return lastJson(res.stdout)
-  } finally {
-    rmSync(out, { recursive: true, force: true })
-  }
+  return train(['--preset', 'seed', '--epochs', String(epochs)])
 }
 
 function reference() {
@@ -97,10 +67,7 @@ const rows = [
   ],
   ['peak RSS, MB', String(a.maxRssMB), '-', '']
 ]
-const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)))
-console.log(
-  '\n' + rows.map((r) => r.map((cell, c) => cell.padEnd(widths[c])).join('  ')).join('\n')
-)
+console.log('\n' + table(rows))
 if (k) {
   const f1 = Object.values(a.f1).map((v) => v.toFixed(3))
   console.log(`\nper-class F1, ours:  ${f1.join(' ')}`)
