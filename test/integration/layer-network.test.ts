@@ -19,6 +19,7 @@ import { initialWeightsFromArtifacts } from '../../src/main/engine/training/flat
 import { LayerNetwork } from '../../src/main/engine/training/layer-network'
 import { evaluate, trainLayers } from '../../src/main/engine/training/layer-train-loop'
 import { networkToLayersModel, saveToArtifacts } from '../../src/main/engine/training/layers-model'
+import { networkFromModel } from '../../src/main/engine/training/model-to-network'
 import { NetworkWeights } from '../../src/main/engine/training/network-weights'
 import { RawOps } from '../../src/main/engine/training/raw-ops'
 import { TrainingCancelled } from '../../src/main/engine/training/train-loop'
@@ -149,6 +150,42 @@ describe('LayerNetwork', () => {
     reloaded.forEach((t, i) => expect(maxRelativeError(t, result.weights[i]!)).toBe(0))
     tf.dispose([...reloaded, ...result.weights, x, ours, theirs])
     model.dispose()
+  })
+
+  it('predicts a saved model with its own kernels exactly as tfjs does, and declines other models', async () => {
+    const { images, labels } = await firstTrainImages(64)
+    const config = { ...CNN_BN_PRESET, convFilters: [8, 16], convsPerBlock: 2, hiddenUnits: [32] }
+    const network = new LayerNetwork(tf, raw, conv, buildArchitecture(config))
+    const weights = network.initialWeights(5)
+    const model = networkToLayersModel(tf, network.layers, weights)
+    const found = networkFromModel(model)
+    expect(found?.layers).toEqual(network.layers)
+    const { x } = batch(images, labels, 64)
+    const rebuilt = new LayerNetwork(tf, raw, conv, found!.layers)
+    const ours = tf.tidy(() => tf.softmax(rebuilt.forward(found!.weights, x, false).logits))
+    const theirs = model.predict(x) as Tensor
+    expect(maxRelativeError(ours, theirs)).toBeLessThan(1e-5)
+    // Layers without an equivalent: a tanh convolution, an average pooling.
+    const other = tf.sequential({
+      layers: [
+        tf.layers.reshape({ targetShape: [28, 28, 1], inputShape: [784] }),
+        tf.layers.conv2d({ filters: 2, kernelSize: 3, activation: 'tanh' }),
+        tf.layers.flatten(),
+        tf.layers.dense({ units: 10, activation: 'softmax' })
+      ]
+    })
+    expect(networkFromModel(other)).toBeNull()
+    const pooled = tf.sequential({
+      layers: [
+        tf.layers.reshape({ targetShape: [28, 28, 1], inputShape: [784] }),
+        tf.layers.averagePooling2d({ poolSize: 2 }),
+        tf.layers.flatten(),
+        tf.layers.dense({ units: 10, activation: 'softmax' })
+      ]
+    })
+    expect(networkFromModel(pooled)).toBeNull()
+    tf.dispose([...weights, x, ours, theirs])
+    for (const m of [model, other, pooled]) m.dispose()
   })
 
   it('stops early and returns the best epoch\u2019s weights', async () => {

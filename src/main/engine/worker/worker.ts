@@ -13,6 +13,8 @@ import { trainDense, TrainingCancelled, type TrainHooks } from '../training/trai
 import { buildArchitecture } from '../training/architecture'
 import { ConvOps } from '../training/conv-ops'
 import { trainLayers } from '../training/layer-train-loop'
+import { LayerNetwork } from '../training/layer-network'
+import { networkFromModel } from '../training/model-to-network'
 import {
   artifactsNow,
   loadFromArtifacts,
@@ -208,6 +210,29 @@ async function predict(req: Extract<WorkerRequest, { type: 'predict' }>): Promis
   } finally {
     if (!kept) model.dispose()
   }
+}
+
+const nativeNetworks = new WeakMap<
+  LayersModel,
+  { network: LayerNetwork; weights: Tensor[] } | null
+>()
+
+/**
+ * A convolutional model of ours predicted through LayerNetwork (see model-to-network.ts), decided
+ * once per loaded model. Dense-only models stay on tfjs, whose fused MatMul is as fast.
+ */
+function nativeNetworkOf(model: LayersModel): { network: LayerNetwork; weights: Tensor[] } | null {
+  if (!ops || !convOps) return null
+  if (!nativeNetworks.has(model)) {
+    const found = networkFromModel(model)
+    nativeNetworks.set(
+      model,
+      found && found.layers.some((l) => l.kind === 'conv')
+        ? { network: new LayerNetwork(tf, ops, convOps, found.layers), weights: found.weights }
+        : null
+    )
+  }
+  return nativeNetworks.get(model) ?? null
 }
 
 /** Class probabilities for 28x28 images, in chunks so memory stays small. */
