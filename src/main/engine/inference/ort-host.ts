@@ -1,6 +1,8 @@
 // The main-thread side of the onnxruntime worker: starts it, loads the model into it, sends batches
 // and matches the answers to them. A worker that crashes fails the batches in flight with
-// WorkerCrashedError; the next prediction starts a fresh worker with the same model bytes.
+// WorkerCrashedError; the next prediction starts a fresh worker with the same model bytes. Once
+// closed it stays closed: a batch that arrives late (a request whose client left while the server was
+// stopping) is refused rather than starting a worker that would keep the process alive.
 import { randomUUID } from 'node:crypto'
 import { existsSync } from 'node:fs'
 import { availableParallelism } from 'node:os'
@@ -31,6 +33,7 @@ export class OrtHost {
   /** Settles once the current worker has the model loaded. */
   private loaded: Promise<void> | undefined
   private readonly pending = new Map<string, Pending>()
+  private closed = false
   private readonly workerFile: string
   private readonly intraOpThreads: number
 
@@ -68,6 +71,7 @@ export class OrtHost {
   }
 
   async close(): Promise<void> {
+    this.closed = true
     const w = this.worker
     if (!w) return
     this.worker = undefined
@@ -88,6 +92,7 @@ export class OrtHost {
   }
 
   private start(): void {
+    if (this.closed) throw new Error('the onnxruntime engine was closed')
     if (this.worker) return
     if (!existsSync(this.workerFile)) {
       throw new Error(`onnxruntime worker not found at ${this.workerFile}: run \`npm run build\``)
