@@ -267,6 +267,10 @@ describe('release workflow', () => {
 
   it('installs with scripts, builds, and packages each OS and architecture without publishing', () => {
     expect(workflow).toContain('npm ci --ignore-scripts=false')
+    // Without it onnxruntime-node's install script adds the CUDA providers to the Linux installer.
+    expect(workflow).toMatch(
+      /npm ci --ignore-scripts=false\n\s+env:\n\s+ONNXRUNTIME_NODE_INSTALL: skip/
+    )
     expect(workflow).toContain('npm run build:only')
     expect(workflow).toContain(
       'npx electron-builder --${{ matrix.os }} --${{ matrix.arch }} --publish never'
