@@ -285,6 +285,18 @@ describe('--engine', () => {
     }
   })
 
+  it.each(['tfjs', 'onnx'])(
+    'finds its %s worker when run from another folder than the checkout',
+    async (engine) => {
+      const dir = await photoFolder(`engine-cwd-${engine}`, 2)
+      const run = await runCli(['classify', dir, '--model', model, '--engine', engine], {
+        cwd: tmp
+      })
+      expect(run.code, run.stderr).toBe(0)
+      expect(await csvRows(join(dir, 'classified.csv'))).toHaveLength(2)
+    }
+  )
+
   it('rejects an unknown engine, naming the choices, and writes nothing', async () => {
     const dir = await photoFolder('engine-unknown', 1)
     const run = await runCli(['classify', dir, '--model', model, '--engine', 'tensorflow'])

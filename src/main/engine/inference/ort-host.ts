@@ -130,11 +130,16 @@ export class OrtHost {
   }
 }
 
-/** out/main/onnx-worker.js beside the bundled engine, or in the repo when running from source. */
+/**
+ * out/main/onnx-worker.js beside the bundled engine (which may sit in out/main/chunks/), or in the
+ * repository when running from source.
+ */
 export function resolveOrtWorkerFile(): string {
+  const here = dirname(fileURLToPath(import.meta.url))
   const candidates = [
     process.env.FASHION_STUDIO_ORT_WORKER,
-    join(dirname(fileURLToPath(import.meta.url)), 'onnx-worker.js'),
+    join(here, 'onnx-worker.js'),
+    join(here, '..', 'onnx-worker.js'),
     resolve('out/main/onnx-worker.js')
   ]
   return candidates.find((c): c is string => !!c && existsSync(c)) ?? (candidates[1] as string)
