@@ -85,9 +85,10 @@ export async function startModelServer(o: ServeOptions): Promise<ModelServer> {
   loading.catch(() => undefined) // awaited below; avoid an unhandled rejection meanwhile
 
   const batcher = new DynamicBatcher({
-    predict: (pixels) => {
-      if (!predictor) throw new HttpError(503, 'the model is still loading')
-      return predictor.predict(pixels)
+    // A request that arrives while the model loads waits for it (or fails with the load's error).
+    predict: async (pixels) => {
+      await loading
+      return (predictor as Predictor).predict(pixels)
     },
     maxBatch: o.maxBatch ?? 256,
     maxDelayMs: o.maxDelayMs ?? 0,
