@@ -72,7 +72,7 @@ const ort = require(${JSON.stringify(require.resolve('onnxruntime-node'))})
 let session
 parentPort.on('message', async (m) => {
   if (m.file) {
-    session = await ort.InferenceSession.create(m.file)
+    session = await ort.InferenceSession.create(m.file, m.threads ? { intraOpNumThreads: m.threads } : {})
     return parentPort.postMessage({ id: m.id })
   }
   const x = new ort.Tensor('float32', m.pixels, [m.pixels.length / 784, 784])
@@ -80,7 +80,7 @@ parentPort.on('message', async (m) => {
   parentPort.postMessage({ id: m.id, p: out[session.outputNames[0]].data })
 })`
 
-async function onnxWorkerPredictor(file) {
+async function onnxWorkerPredictor(file, threads) {
   const worker = new Worker(ORT_WORKER, { eval: true })
   const pending = new Map()
   let next = 0
@@ -94,7 +94,7 @@ async function onnxWorkerPredictor(file) {
       pending.set(id, res)
       worker.postMessage({ ...msg, id })
     })
-  await ask({ file })
+  await ask({ file, threads })
   const predict = (pixels) => ask({ pixels })
   predict.close = () => worker.terminate()
   return predict
@@ -182,6 +182,8 @@ try {
     const engines = {
       'tfjs-node (worker)': async () => tfjs.load(m, join(dir, m)),
       'onnxruntime-node (worker)': () => onnxWorkerPredictor(join(dir, `${m}.onnx`)),
+      // What --engine onnx uses on a 2-core machine (see defaultIntraOpThreads).
+      'onnxruntime-node (worker, 1 thread)': () => onnxWorkerPredictor(join(dir, `${m}.onnx`), 1),
       'onnxruntime-node (main)': () => onnxPredictor(join(dir, `${m}.onnx`))
     }
     const all = {}
@@ -202,7 +204,7 @@ try {
           best: Math.round(best)
         })
         console.error(
-          `${m.padEnd(9)} ${name.padEnd(25)} batch ${String(batch).padStart(3)}: ${Math.round(median)} images/s (best ${Math.round(best)})`
+          `${m.padEnd(9)} ${name.padEnd(35)} batch ${String(batch).padStart(3)}: ${Math.round(median)} images/s (best ${Math.round(best)})`
         )
       }
       await predict.close?.()

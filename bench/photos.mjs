@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // `npm run bench` (second part): classifying a folder of product photos end to end through the built
-// command line: photos/s and where the time goes (read, decode, preprocessing, inference).
+// command line: photos/s and where the time goes (read, decode, preprocessing, inference), with each
+// inference engine (--engine tfjs and onnx) side by side.
 // The photos are generated once from Fashion-MNIST test images (dark garment on a light, tinted
 // backdrop with wide margins, 0.3-1 MP JPEG) and cached in the temp folder, so reruns measure only
 // classify. BENCH_PHOTOS sets how many (default 3000).
@@ -144,48 +145,58 @@ try {
   const trained = cli(['train', '--epochs', '3', '--out', model, '--json'], true).last
   const classify = (out, extra = []) =>
     cli(['classify', photos, '--model', model, '--out', join(work, out), '--json', ...extra])
-  console.error(`classifying ${count} photos (the default pipeline) ...`)
-  const run = classify('pipeline.csv')
-  // One photo at a time: each step's time is then its cost, not time spent queueing behind others.
-  console.error(`classifying them again one at a time, to measure what each step costs ...`)
-  const costs = classify('one-at-a-time.csv', ['--concurrency', '1']).last.summary
-  const s = run.last.summary
   const classes = JSON.parse(readFileSync(join(model, 'metadata.json'), 'utf8')).classes
   const perPhoto = (ms) => `${(ms / count).toFixed(2)} ms`
   const pct = (x) => `${(100 * x).toFixed(0)}%`
-  const rows = [
-    ['photos (0.3-1 MP JPEG)', String(count)],
-    ['classified / skipped', `${s.classified} / ${s.skipped}`],
-    ['photos/s, classify loop', s.photosPerSecond.toFixed(0)],
-    [
-      'photos/s, whole command',
-      (count / run.seconds).toFixed(0) +
-        ` (${run.seconds.toFixed(1)} s with start-up, model load, folder count)`
-    ],
-    ['CPU per photo (all threads)', perPhoto(1000 * s.cpuSeconds)],
-    ['cost share: read file', `${pct(costs.shares.read)} (${perPhoto(costs.steps.readMs)})`],
-    [
-      'cost share: decode (libvips)',
-      `${pct(costs.shares.decode)} (${perPhoto(costs.steps.decodeMs)})`
-    ],
-    [
-      'cost share: preprocessing',
-      `${pct(costs.shares.preprocess)} (${perPhoto(costs.steps.preprocessMs)})`
-    ],
-    [
-      'cost share: inference',
-      `${pct(costs.shares.inference)} (${perPhoto(costs.steps.inferenceMs)})`
-    ],
-    ['photos/s, one at a time', costs.photosPerSecond.toFixed(0)],
-    [
-      'accuracy: photos / raw test set',
+  // Both inference engines on the same photos and model, one after the other.
+  const engines = ['tfjs', 'onnx']
+  const columns = []
+  for (const engine of engines) {
+    console.error(`classifying ${count} photos (the default pipeline, engine ${engine}) ...`)
+    const run = classify(`pipeline-${engine}.csv`, ['--engine', engine])
+    // One photo at a time: each step's time is then its cost, not time spent queueing behind others.
+    console.error(`classifying them again one at a time, to measure what each step costs ...`)
+    const costs = classify(`one-at-a-time-${engine}.csv`, [
+      '--concurrency',
+      '1',
+      '--engine',
+      engine
+    ]).last.summary
+    const s = run.last.summary
+    columns.push([
+      String(count),
+      `${s.classified} / ${s.skipped}`,
+      s.photosPerSecond.toFixed(0),
+      `${(count / run.seconds).toFixed(0)} (${run.seconds.toFixed(1)} s)`,
+      perPhoto(1000 * s.cpuSeconds),
+      `${pct(costs.shares.read)} (${perPhoto(costs.steps.readMs)})`,
+      `${pct(costs.shares.decode)} (${perPhoto(costs.steps.decodeMs)})`,
+      `${pct(costs.shares.preprocess)} (${perPhoto(costs.steps.preprocessMs)})`,
+      `${pct(costs.shares.inference)} (${perPhoto(costs.steps.inferenceMs)})`,
+      costs.photosPerSecond.toFixed(0),
       `${accuracy(run.lines, classes).toFixed(4)} / ${trained.testAccuracy.toFixed(4)}`
-    ]
+    ])
+  }
+  const labels = [
+    'photos (0.3-1 MP JPEG)',
+    'classified / skipped',
+    'photos/s, classify loop',
+    'photos/s, whole command (with start-up, model load, folder count)',
+    'CPU per photo (all threads)',
+    'cost share: read file',
+    'cost share: decode (libvips)',
+    'cost share: preprocessing',
+    'cost share: inference',
+    'photos/s, one at a time',
+    'accuracy: photos / raw test set'
   ]
-  const w = Math.max(...rows.map((r) => r[0].length))
+  const rows = [['', ...engines.map((e) => `--engine ${e}`)]].concat(
+    labels.map((label, i) => [label, ...columns.map((c) => c[i])])
+  )
+  const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)))
   console.log(
     '\nclassify a folder of product photos\n' +
-      rows.map((r) => `${r[0].padEnd(w)}  ${r[1]}`).join('\n')
+      rows.map((r) => r.map((cell, c) => cell.padEnd(widths[c])).join('  ')).join('\n')
   )
 } finally {
   rmSync(work, { recursive: true, force: true })

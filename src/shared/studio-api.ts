@@ -135,7 +135,12 @@ export const studioCallArgs = {
     .object({ modelId: id, trueClass: classIndex, predictedClass: classIndex })
     .strict(),
   'serving:start': z
-    .object({ modelId: id, port: z.number().int().min(0).max(65535).optional() })
+    .object({
+      modelId: id,
+      port: z.number().int().min(0).max(65535).optional(),
+      /** Inference engine (default tfjs); onnx runs onnxruntime on the model's ONNX export. */
+      engine: z.enum(['tfjs', 'onnx']).optional()
+    })
     .strict(),
   'serving:stop': z.object({}).strict(),
   'serving:get-state': z.object({}).strict(),
@@ -532,6 +537,7 @@ export interface ServingState {
   predictUrl: string
   imageUrl: string
   startedAt: string
+  engine: 'tfjs' | 'onnx'
 }
 
 /** A model written for another tool: a .keras file, an .onnx file or a tfjs folder. */

@@ -201,8 +201,12 @@ describe('studio in a real browser', () => {
     expect(path && existsSync(path)).toBe(true)
   })
 
-  it('serves the open model over HTTP from the model view', async () => {
+  it('serves the open model over HTTP from the model view, on the engine chosen (onnx)', async () => {
+    await byId('serve-engine').selectOption('onnx')
+    await byId('serve-panel').scrollIntoViewIfNeeded()
+    await shot('08a-serve-engine')
     await byId('serve-start').click()
+    await expect.poll(() => byId('serve-engine-used').textContent()).toMatch(/ONNX Runtime/)
     const predictUrl = (await byId('serve-predict-url').textContent())!.trim()
     expect(predictUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/v1\/models\/fashion:predict$/)
     const res = await fetch(predictUrl, {

@@ -14,12 +14,15 @@ export function runCli(
   args: string[],
   options: {
     env?: NodeJS.ProcessEnv
+    /** Working directory (default: the repository, like the tests). */
+    cwd?: string
     onStderr?: (text: string, kill: (signal: NodeJS.Signals) => void) => void
   } = {}
 ): Promise<CliRun> {
   return new Promise((resolvePromise, reject) => {
     const child = spawn(process.execPath, [BIN, ...args], {
-      env: { ...process.env, ...options.env }
+      env: { ...process.env, ...options.env },
+      cwd: options.cwd
     })
     let stdout = ''
     let stderr = ''

@@ -5,7 +5,9 @@
 // 30000x30000 PNG header (decompression bomb), a flat image (no product), a FIFO named .jpg, a
 // symlink to itself, a broken symlink, a symlink back to the root folder (loop), an unreadable file
 // and folder (as root: the CLI runs as "nobody", since root reads anything), non-ASCII and
-// CSV-hostile names; an existing CSV without --resume; --move without --sort-into.
+// CSV-hostile names; an existing CSV without --resume; --move without --sort-into; --engine with an
+// unknown name; --engine onnx on a model with a layer the exporter cannot convert, a weight of the
+// wrong shape, or a truncated weights.bin.
 import { spawn, spawnSync, execFileSync } from 'node:child_process'
 import { createHash } from 'node:crypto'
 import { existsSync } from 'node:fs'
@@ -221,6 +223,111 @@ describe('bad input', () => {
     const move = await runCli(['classify', dir, '--model', model, '--move'])
     expect(move.code).toBe(1)
     expect(move.stderr).toMatch(/--move needs --sort-into/)
+  })
+})
+
+/** A copy of the trained model with `edit` applied to its model.json text (or weights.bin). */
+async function damagedModel(
+  name: string,
+  edit: { json?: (text: string) => string; truncateWeights?: number }
+): Promise<string> {
+  const dir = join(tmp, name)
+  await mkdir(dir)
+  for (const f of await readdir(model)) await copyFile(join(model, f), join(dir, f))
+  if (edit.json) {
+    const text = await readFile(join(dir, 'model.json'), 'utf8')
+    const changed = edit.json(text)
+    expect(changed).not.toBe(text)
+    await writeFile(join(dir, 'model.json'), changed)
+  }
+  if (edit.truncateWeights) await truncate(join(dir, 'weights.bin'), edit.truncateWeights)
+  return dir
+}
+
+describe('--engine', () => {
+  it('onnx classifies like tfjs: same top-1, confidences within 1e-4', async () => {
+    const dir = await photoFolder('engines', 60)
+    const runs: Record<string, ReturnType<typeof results>> = {}
+    for (const engine of ['tfjs', 'onnx']) {
+      const csv = join(tmp, `engines-${engine}.csv`)
+      const run = await runCli([
+        'classify',
+        dir,
+        '--model',
+        model,
+        '--out',
+        csv,
+        '--json',
+        '--engine',
+        engine
+      ])
+      expect(run.code, run.stderr).toBe(0)
+      expect(run.stderr).toContain(`(engine: ${engine})`)
+      runs[engine] = results(run)
+      expect(runs[engine].summary.engine).toBe(engine)
+      expect(await csvRows(csv)).toHaveLength(60)
+    }
+    const tfjs = runs.tfjs!.rows
+    const onnx = new Map(runs.onnx!.rows.map((r) => [r.file, r]))
+    expect(tfjs).toHaveLength(60)
+    expect(onnx.size).toBe(60)
+    for (const a of tfjs) {
+      const b = onnx.get(a.file)!
+      expect(b.status).toBe('ok')
+      expect(b.class, a.file).toBe(a.class)
+      expect(Math.abs(b.confidence! - a.confidence!), a.file).toBeLessThan(1e-4)
+      a.top3!.forEach((t, i) => {
+        // Runners-up with nearly equal probabilities may swap places; compare by class.
+        const same = b.top3!.find((u) => u.class === t.class)
+        if (same) expect(Math.abs(same.probability - t.probability)).toBeLessThan(1e-4)
+        else expect(i).toBeGreaterThan(0)
+      })
+    }
+  })
+
+  it.each(['tfjs', 'onnx'])(
+    'finds its %s worker when run from another folder than the checkout',
+    async (engine) => {
+      const dir = await photoFolder(`engine-cwd-${engine}`, 2)
+      const run = await runCli(['classify', dir, '--model', model, '--engine', engine], {
+        cwd: tmp
+      })
+      expect(run.code, run.stderr).toBe(0)
+      expect(await csvRows(join(dir, 'classified.csv'))).toHaveLength(2)
+    }
+  )
+
+  it('rejects an unknown engine, naming the choices, and writes nothing', async () => {
+    const dir = await photoFolder('engine-unknown', 1)
+    const run = await runCli(['classify', dir, '--model', model, '--engine', 'tensorflow'])
+    expect(run.code).toBe(1)
+    expect(run.stderr).toMatch(/argument 'tensorflow' is invalid\. Allowed choices are tfjs, onnx/)
+    expect(existsSync(join(dir, 'classified.csv'))).toBe(false)
+  })
+
+  it.each([
+    [
+      'a layer the ONNX exporter cannot convert (LSTM)',
+      { json: (t: string) => t.replace('"class_name":"Dense"', '"class_name":"LSTM"') },
+      /cannot run the model on the onnx engine: its ONNX export failed: .*unsupported layer ".*" \(class LSTM\)/
+    ],
+    [
+      'a weight whose shape does not fit its layer',
+      { json: (t: string) => t.replace('"units":10', '"units":12') },
+      /cannot run the model on the onnx engine: its ONNX export failed: .*has shape \[\d+, 10\], expected \[\d+, 12\]/
+    ],
+    [
+      'a truncated weights.bin',
+      { truncateWeights: 1000 },
+      /weights\.bin has 1000 bytes, model\.json describes \d+/
+    ]
+  ])('onnx on a model with %s: a clear error at start, no CSV', async (name, edit, message) => {
+    const dir = await photoFolder(`engine-bad-${name.replace(/\W+/g, '-')}`, 2)
+    const bad = await damagedModel(`bad-model-${name.replace(/\W+/g, '-')}`, edit)
+    const run = await runCli(['classify', dir, '--model', bad, '--engine', 'onnx'])
+    expect(run.code).toBe(1)
+    expect(run.stderr).toMatch(message)
+    expect(existsSync(join(dir, 'classified.csv'))).toBe(false)
   })
 })
 

@@ -2,7 +2,9 @@
 // Bad requests tried: malformed JSON, a non-object body, missing/empty/oversized "instances", wrong
 // shapes, values out of range, strings and null for numbers, an unknown model, version and verb, GET
 // on :predict, a wrong content type, a body over the size limit, a full queue, missing and wrong
-// bearer tokens, binding beyond loopback without asking; plus 400 random bodies (fuzz).
+// bearer tokens, binding beyond loopback without asking; plus 400 random bodies (fuzz). The onnx
+// engine answers like tfjs; it refuses at start a model it cannot convert, and the command line an
+// unknown --engine.
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -395,35 +397,169 @@ describe('limits and safety', () => {
   })
 })
 
-describe('fashion-studio serve', () => {
-  it('prints its URLs when ready and stops on Ctrl-C', async () => {
-    let url = ''
-    const { spawn } = await import('node:child_process')
-    const child = spawn(process.execPath, [
-      'bin/fashion-studio.cjs',
+describe('onnx engine', () => {
+  let onnx: ModelServer
+  beforeAll(async () => {
+    // No training worker: the onnx engine runs in a worker of its own.
+    onnx = await startModelServer({
+      model,
+      engine: 'onnx',
+      name: 'seed',
+      port: 0,
+      preprocessImage: preprocessForServing
+    })
+  })
+  afterAll(() => onnx?.close())
+  const post = (base: string, verb: string, body: string | Buffer, type: string) =>
+    fetch(`${base}/v1/models/seed:${verb}`, {
+      method: 'POST',
+      headers: { 'content-type': type },
+      body
+    })
+
+  it(':predict returns the probabilities of tfjs within 1e-4, same top class', async () => {
+    expect(onnx.engine).toBe('onnx')
+    expect(await (await fetch(`${onnx.url}/readyz`)).json()).toMatchObject({ engine: 'onnx' })
+    const n = 200
+    const body = JSON.stringify({ instances: Array.from({ length: n }, (_, i) => instance(i)) })
+    const res = await post(onnx.url, 'predict', body, 'application/json')
+    expect(res.status).toBe(200)
+    const { predictions } = (await res.json()) as { predictions: number[][] }
+    const tfjs = await host.predict(model.artifacts, testImages.slice(0, n * IMAGE_PIXELS))
+    const argmax = (r: ArrayLike<number>) => Array.from(r).indexOf(Math.max(...Array.from(r)))
+    expect(predictions).toHaveLength(n)
+    predictions.forEach((row, i) => {
+      const want = tfjs.subarray(i * 10, i * 10 + 10)
+      row.forEach((p, k) => expect(Math.abs(p - want[k]!)).toBeLessThan(1e-4))
+      expect(argmax(row)).toBe(argmax(want))
+    })
+  })
+
+  it('batches concurrent requests, each answered with its own row', async () => {
+    const before = onnx.batcher.batchSizes.length
+    const answers = await Promise.all(
+      Array.from({ length: 100 }, async (_, i) => {
+        const res = await post(
+          onnx.url,
+          'predict',
+          JSON.stringify({ instances: [instance(i)] }),
+          'application/json'
+        )
+        expect(res.status).toBe(200)
+        return ((await res.json()) as { predictions: number[][] }).predictions[0]!
+      })
+    )
+    const sizes = onnx.batcher.batchSizes.slice(before)
+    expect(sizes.reduce((a, b) => a + b, 0)).toBe(100)
+    const tfjs = await host.predict(model.artifacts, testImages.slice(0, 100 * IMAGE_PIXELS))
+    answers.forEach((row, i) =>
+      row.forEach((p, k) => expect(Math.abs(p - tfjs[i * 10 + k]!)).toBeLessThan(1e-4))
+    )
+  })
+
+  it(':classify-image classifies photos like the tfjs server', async () => {
+    const data = await realData()
+    const dir = join(tmp, 'onnx-photos')
+    const files = await writePhotoLikeSet({
+      images: data.test.images,
+      labels: data.test.labels,
+      outDir: dir,
+      count: 12,
+      variety: 'jpeg',
+      seed: 5
+    })
+    const { readFile } = await import('node:fs/promises')
+    type Answer = { class: number; confidence: number; probabilities: number[] }
+    for (const f of files) {
+      const photo = await readFile(join(dir, f.file))
+      const [a, b] = await Promise.all(
+        [server.url, onnx.url].map(async (base) => {
+          const res = await post(base, 'classify-image', photo, 'image/jpeg')
+          expect(res.status).toBe(200)
+          return (await res.json()) as Answer
+        })
+      )
+      expect(b!.class).toBe(a!.class)
+      expect(Math.abs(b!.confidence - a!.confidence)).toBeLessThan(1e-4)
+      b!.probabilities.forEach((p, k) =>
+        expect(Math.abs(p - a!.probabilities[k]!)).toBeLessThan(1e-4)
+      )
+    }
+    const text = await post(onnx.url, 'classify-image', Buffer.from('not a photo'), 'image/jpeg')
+    expect(text.status).toBe(415)
+  })
+
+  it('refuses at start a model the ONNX exporter cannot convert, naming the layer', async () => {
+    const { cp, readFile, writeFile } = await import('node:fs/promises')
+    const bad = join(tmp, 'model-lstm')
+    await cp(join(tmp, 'model'), bad, { recursive: true })
+    const json = await readFile(join(bad, 'model.json'), 'utf8')
+    await writeFile(
+      join(bad, 'model.json'),
+      json.replace('"class_name":"Dense"', '"class_name":"LSTM"')
+    )
+    const badModel = await readModelDir(bad)
+    await expect(
+      startModelServer({ model: badModel, engine: 'onnx', name: 'seed', port: 0 })
+    ).rejects.toThrow(
+      /onnx engine: its ONNX export failed: .*unsupported layer ".*" \(class LSTM\)/
+    )
+    const cli = await runCli([
       'serve',
       '--model',
-      join(tmp, 'model'),
+      bad,
       '--port',
       '0',
+      '--engine',
+      'onnx',
       '--quiet'
     ])
-    let out = ''
-    await new Promise<void>((resolve, reject) => {
-      child.stdout.on('data', (d: Buffer) => {
-        out += d.toString()
-        const m = /health: {3}GET {2}(http:\/\/127\.0\.0\.1:\d+)\/healthz/.exec(out)
-        if (m && /ready/.test(out)) {
-          url = m[1]!
-          resolve()
-        }
-      })
-      child.on('exit', (code) => reject(new Error(`serve exited early (${code}): ${out}`)))
-    })
-    expect(out).toMatch(/POST http:\/\/127\.0\.0\.1:\d+\/v1\/models\/seed:predict/)
-    expect((await fetch(`${url}/readyz`)).status).toBe(200)
-    const exited = new Promise<number | null>((resolve) => child.on('exit', resolve))
-    child.kill('SIGINT')
-    expect(await exited).toBe(0)
+    expect(cli.code).toBe(1)
+    expect(cli.stderr).toMatch(/unsupported layer ".*" \(class LSTM\)/)
   })
+
+  it('the command line rejects an unknown engine, naming the choices', async () => {
+    const run = await runCli(['serve', '--model', join(tmp, 'model'), '--engine', 'ort'])
+    expect(run.code).toBe(1)
+    expect(run.stderr).toMatch(/argument 'ort' is invalid\. Allowed choices are tfjs, onnx/)
+  })
+})
+
+describe('fashion-studio serve', () => {
+  it.each(['tfjs', 'onnx'])(
+    'prints its URLs when ready and stops on Ctrl-C (engine %s)',
+    async (engine) => {
+      let url = ''
+      const { spawn } = await import('node:child_process')
+      const child = spawn(process.execPath, [
+        'bin/fashion-studio.cjs',
+        'serve',
+        '--model',
+        join(tmp, 'model'),
+        '--port',
+        '0',
+        '--quiet',
+        '--engine',
+        engine
+      ])
+      let out = ''
+      await new Promise<void>((resolve, reject) => {
+        child.stdout.on('data', (d: Buffer) => {
+          out += d.toString()
+          const m = /health: {3}GET {2}(http:\/\/127\.0\.0\.1:\d+)\/healthz/.exec(out)
+          if (m && /ready/.test(out)) {
+            url = m[1]!
+            resolve()
+          }
+        })
+        child.on('exit', (code) => reject(new Error(`serve exited early (${code}): ${out}`)))
+      })
+      expect(out).toMatch(/POST http:\/\/127\.0\.0\.1:\d+\/v1\/models\/seed:predict/)
+      expect(out).toContain(engine === 'onnx' ? 'on onnxruntime' : 'on tfjs (')
+      expect(await (await fetch(`${url}/readyz`)).json()).toMatchObject({ status: 'ready', engine })
+      const exited = new Promise<number | null>((resolve) => child.on('exit', resolve))
+      child.kill('SIGINT')
+      expect(await exited).toBe(0)
+    }
+  )
 })

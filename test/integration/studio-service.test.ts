@@ -203,6 +203,24 @@ describe('training and models', () => {
       body: JSON.stringify({ instances: [new Array(784).fill(0.5)] })
     })
     expect(res.status).toBe(200)
+    const tfjs = ((await res.json()) as { predictions: number[][] }).predictions[0]!
+    // The same model on the onnx engine (the studio's engine choice), and an engine that is not one.
+    const onnx = await call<{ predictUrl: string; engine: string }>('serving:start', {
+      modelId,
+      port: 0,
+      engine: 'onnx'
+    })
+    expect(onnx.engine).toBe('onnx')
+    const viaOnnx = await fetch(onnx.predictUrl, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ instances: [new Array(784).fill(0.5)] })
+    })
+    const row = ((await viaOnnx.json()) as { predictions: number[][] }).predictions[0]!
+    row.forEach((p, k) => expect(Math.abs(p - tfjs[k]!)).toBeLessThan(1e-4))
+    await expect(call('serving:start', { modelId, port: 0, engine: 'tf' })).rejects.toThrow(
+      /engine/
+    )
     await expect(call('serving:start', { modelId: 'no-such-model', port: 0 })).rejects.toThrow(
       /not found/
     )

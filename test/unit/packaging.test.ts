@@ -1,5 +1,5 @@
 // Checks of the installer configuration that would otherwise only fail on a user's machine: native
-// TensorFlow and sharp outside app.asar, one macOS build per architecture, every platform built on
+// TensorFlow, sharp and onnxruntime outside app.asar, the onnxruntime worker built and kept, one macOS build per architecture, every platform built on
 // its own runner. No YAML parser is installed, so these read the two files' simple layout as text.
 import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
@@ -7,6 +7,11 @@ import { describe, expect, it } from 'vitest'
 
 const builder = readFileSync('electron-builder.yml', 'utf8')
 const workflow = readFileSync('.github/workflows/release.yml', 'utf8')
+const viteConfig = readFileSync('electron.vite.config.ts', 'utf8')
+const pkg = JSON.parse(readFileSync('package.json', 'utf8')) as {
+  dependencies: Record<string, string>
+  devDependencies: Record<string, string>
+}
 
 /** The lines of a top-level key's block (up to the next top-level key), comments removed. */
 function block(text: string, key: string): string[] {
@@ -33,12 +38,23 @@ function value(lines: string[], key: string): string | undefined {
   return line?.replace(new RegExp(`^\\s*${key}:\\s*`), '').replace(/^'(.*)'$/, '$1')
 }
 
-/** electron-builder's glob patterns (minimatch): **, *, {a,b}; enough for this file's patterns. */
+/**
+ * electron-builder's glob patterns (minimatch): **, *, {a,b}, !(a|b) (any one path segment but
+ * these); enough for this file's patterns.
+ */
 function globToRegExp(glob: string): RegExp {
   let re = ''
   for (let i = 0; i < glob.length; i++) {
     const c = glob[i] as string
-    if (glob.startsWith('**/', i)) {
+    const not = glob.startsWith('!(', i) ? glob.indexOf(')', i) : -1
+    if (not > 0) {
+      const names = glob
+        .slice(i + 2, not)
+        .split('|')
+        .join('|')
+      re += `(?!(?:${names})(?:/|$))[^/]*`
+      i = not
+    } else if (glob.startsWith('**/', i)) {
       re += '(?:.*/)?'
       i += 2
     } else if (glob.startsWith('**', i)) {
@@ -56,10 +72,32 @@ function globToRegExp(glob: string): RegExp {
 const unpack = items(block(builder, 'asarUnpack'))
 const files = items(block(builder, 'files'))
 const unpacked = (path: string): boolean => unpack.some((g) => globToRegExp(g).test(path))
-/** Kept in the app: matched by a pattern of `files` and by none of its exclusions. */
-const shipped = (path: string): boolean =>
-  files.some((g) => !g.startsWith('!') && globToRegExp(g).test(path)) &&
-  !files.some((g) => g.startsWith('!') && globToRegExp(g.slice(1)).test(path))
+/**
+ * Kept in the app built on `platform` (process.platform) for `arch`: matched by a pattern of `files`
+ * and by none of its exclusions, after electron-builder's ${platform} and ${arch} macros.
+ */
+const shippedOn = (path: string, platform: string, arch: string): boolean => {
+  const patterns = files.map((g) =>
+    g.replaceAll('${platform}', platform).replaceAll('${arch}', arch)
+  )
+  return (
+    patterns.some((g) => !g.startsWith('!') && globToRegExp(g).test(path)) &&
+    !patterns.some((g) => g.startsWith('!') && globToRegExp(g.slice(1)).test(path))
+  )
+}
+const shipped = (path: string): boolean => shippedOn(path, process.platform, process.arch)
+
+const ORT = 'node_modules/onnxruntime-node/bin/napi-v6'
+/**
+ * What each release build needs of onnxruntime-node: its addon and the runtime beside it.
+ * onnxruntime-node 1.30 ships no darwin/x64 binaries, so the Intel macOS build has no onnx engine
+ * (--engine onnx fails at start with the loader's message; tfjs, the default, is unaffected).
+ */
+const ORT_FILES: Record<string, string[]> = {
+  'linux/x64': ['onnxruntime_binding.node', 'libonnxruntime.so.1'],
+  'darwin/arm64': ['onnxruntime_binding.node', 'libonnxruntime.1.dylib'],
+  'win32/x64': ['onnxruntime_binding.node', 'onnxruntime.dll', 'DirectML.dll']
+}
 
 const TFJS = 'node_modules/@tensorflow/tfjs-node'
 // What each platform's tfjs-node install leaves for the addon to load.
@@ -109,9 +147,44 @@ describe('electron-builder.yml', () => {
     for (const path of installed) expect(unpacked(path), path).toBe(true)
   })
 
+  it("unpacks onnxruntime-node, and ships each build only its own platform's binaries", () => {
+    for (const [target, names] of Object.entries(ORT_FILES)) {
+      const [platform, arch] = target.split('/') as [string, string]
+      for (const name of names) {
+        const path = `${ORT}/${target}/${name}`
+        expect(unpacked(path), `${path} unpacked`).toBe(true)
+        expect(shippedOn(path, platform, arch), `${path} shipped on ${target}`).toBe(true)
+        for (const other of Object.keys(ORT_FILES).filter((t) => t !== target)) {
+          const [p, a] = other.split('/') as [string, string]
+          expect(shippedOn(path, p, a), `${path} left out on ${other}`).toBe(false)
+        }
+      }
+    }
+    // The JavaScript around the addon ships on every platform.
+    expect(shippedOn('node_modules/onnxruntime-node/dist/index.js', 'win32', 'x64')).toBe(true)
+    expect(shippedOn('node_modules/onnxruntime-common/dist/cjs/index.js', 'linux', 'x64')).toBe(
+      true
+    )
+  })
+
+  it("unpacks and ships every onnxruntime file this machine's install has for itself", () => {
+    const own = walk(`${ORT}/${process.platform}/${process.arch}`)
+    expect(own.some((p) => p.endsWith('/onnxruntime_binding.node'))).toBe(true)
+    for (const path of own) {
+      expect(unpacked(path), path).toBe(true)
+      expect(shipped(path), path).toBe(true)
+    }
+  })
+
+  it('keeps onnxruntime-node a production dependency (electron-builder drops devDependencies)', () => {
+    expect(pkg.dependencies['onnxruntime-node']).toBeDefined()
+    expect(pkg.devDependencies['onnxruntime-node']).toBeUndefined()
+  })
+
   it('ships the built app and package.json, and drops the TensorFlow headers', () => {
     expect(shipped('out/main/index.js')).toBe(true)
     expect(shipped('out/main/training-worker.js')).toBe(true)
+    expect(shipped('out/main/onnx-worker.js')).toBe(true)
     expect(shipped('out/preload/index.js')).toBe(true)
     expect(shipped('out/renderer/index.html')).toBe(true)
     expect(shipped('package.json')).toBe(true)
@@ -153,6 +226,19 @@ describe('electron-builder.yml', () => {
   })
 })
 
+describe('electron.vite.config.ts', () => {
+  it('builds the onnxruntime worker as its own entry and keeps the native packages external', () => {
+    expect(viteConfig).toMatch(
+      /'onnx-worker': resolve\('src\/main\/engine\/inference\/ort-worker\.ts'\)/
+    )
+    expect(existsSync('src/main/engine/inference/ort-worker.ts')).toBe(true)
+    const external = /const external = \[([^\]]*)\]/.exec(viteConfig)?.[1] ?? ''
+    for (const name of ['@tensorflow/tfjs-node', 'sharp', 'onnxruntime-node']) {
+      expect(external).toContain(`'${name}'`)
+    }
+  })
+})
+
 describe('release workflow', () => {
   /** The matrix entries, as key -> value maps. */
   const jobs = workflow
@@ -181,6 +267,10 @@ describe('release workflow', () => {
 
   it('installs with scripts, builds, and packages each OS and architecture without publishing', () => {
     expect(workflow).toContain('npm ci --ignore-scripts=false')
+    // Without it onnxruntime-node's install script adds the CUDA providers to the Linux installer.
+    expect(workflow).toMatch(
+      /npm ci --ignore-scripts=false\n\s+env:\n\s+ONNXRUNTIME_NODE_INSTALL: skip/
+    )
     expect(workflow).toContain('npm run build:only')
     expect(workflow).toContain(
       'npx electron-builder --${{ matrix.os }} --${{ matrix.arch }} --publish never'

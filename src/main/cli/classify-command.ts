@@ -14,9 +14,11 @@ import { DEFAULT_PIXEL_LIMIT } from '../engine/photos/preprocess'
 import { ResultsFile, type PhotoResult } from '../engine/photos/results'
 import { countCandidates } from '../engine/photos/scan'
 import { PhotoSorter } from '../engine/photos/sort-into'
+import { openPredictor, type EngineName, type Predictor } from '../engine/inference/engines'
+import { withTta } from '../engine/inference/tta'
 import { readModelDir } from '../engine/models/model-dir'
 import { TrainingHost } from '../engine/worker/host'
-import { intOption, numberOption } from './options'
+import { engineOption, intOption, numberOption } from './options'
 
 interface ClassifyFlags {
   model: string
@@ -29,6 +31,8 @@ interface ClassifyFlags {
   batchSize: number
   concurrency: number
   maxMegapixels: number
+  engine: EngineName
+  tta?: boolean
 }
 
 export const DEFAULT_RESULTS_NAME = 'classified.csv'
@@ -61,6 +65,11 @@ export function registerClassifyCommand(program: Command): void {
       numberOption(0.01, 1000),
       DEFAULT_PIXEL_LIMIT / 1e6
     )
+    .addOption(engineOption())
+    .option(
+      '--tta',
+      'test-time augmentation: average with the mirrored photo (models trained with --flip)'
+    )
     .action(async (folder: string, flags: ClassifyFlags) => classify(folder, flags))
 }
 
@@ -75,7 +84,9 @@ async function classify(folderArg: string, flags: ClassifyFlags): Promise<void> 
   const model = await readModelDir(flags.model)
   const exclude = sortInto ? [sortInto] : []
 
-  const host = new TrainingHost()
+  // The training worker (TensorFlow) only for the tfjs engine: onnx runs in a worker of its own.
+  const host = flags.engine === 'tfjs' ? new TrainingHost() : undefined
+  let predictor: Predictor | undefined
   let file: ResultsFile | undefined
   const abort = new AbortController()
   let interrupts = 0
@@ -105,9 +116,10 @@ async function classify(folderArg: string, flags: ClassifyFlags): Promise<void> 
   process.on('SIGINT', onSignal)
   process.on('SIGTERM', onSignal)
   try {
-    const backend = await host.backend()
-    if (backend.warning) process.stderr.write(`WARNING: ${backend.warning}\n`)
-    await host.loadModel('classify', model.artifacts)
+    const backend = await host?.backend()
+    if (backend?.warning) process.stderr.write(`WARNING: ${backend.warning}\n`)
+    predictor = await openPredictor({ engine: flags.engine, model, host })
+    if (flags.tta) predictor = withTta(predictor)
     // Opened only once the model is ready: a run that cannot start leaves no CSV behind.
     const opened = await ResultsFile.open(out, { resume: !!flags.resume })
     file = opened.file
@@ -120,12 +132,11 @@ async function classify(folderArg: string, flags: ClassifyFlags): Promise<void> 
       0,
       (await countCandidates(root, { exclude, excludeFiles: [out] })) - done.size
     )
-    process.stderr.write(`classifying ${total} files in ${root}\n`)
+    process.stderr.write(`classifying ${total} files in ${root} (engine: ${flags.engine})\n`)
     const started = performance.now()
     if (!abort.signal.aborted) bar.start(total, 0, { rate: '-', skipped: 0, left: '?' })
     const summary = await classifyFolder({
-      host,
-      modelKey: 'classify',
+      predictor,
       classes: model.metadata.classes,
       root,
       lowConfidence: flags.lowConfidence,
@@ -167,7 +178,8 @@ async function classify(folderArg: string, flags: ClassifyFlags): Promise<void> 
     file?.close()
     process.off('SIGINT', onSignal)
     process.off('SIGTERM', onSignal)
-    await host.close()
+    await predictor?.close()
+    await host?.close()
   }
 }
 
@@ -193,7 +205,9 @@ function report(s: ClassifySummary, out: string, flags: ClassifyFlags): void {
   text.write(`results: ${out}\n`)
   if (flags.sortInto) text.write(`sorted into: ${resolve(flags.sortInto)}\n`)
   if (flags.json) {
-    process.stdout.write(JSON.stringify({ summary: { ...s, shares, results: out } }) + '\n')
+    process.stdout.write(
+      JSON.stringify({ summary: { ...s, shares, results: out, engine: flags.engine } }) + '\n'
+    )
   }
 }
 

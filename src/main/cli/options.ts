@@ -1,5 +1,6 @@
-import { InvalidArgumentError } from 'commander'
+import { InvalidArgumentError, Option } from 'commander'
 import { join } from 'node:path'
+import { ENGINES } from '../engine/inference/engines'
 import { downloadFashionMnist } from '../engine/data/download'
 import { missingFiles, resolveDataDir } from '../engine/data/fashion-mnist'
 import { defaultWorkspace } from '../engine/workspace'
@@ -42,6 +43,16 @@ export function listOption(min: number, max: number, allowEmpty = false) {
       )
     }
   }
+}
+
+/** --engine for the commands that run a model: commander rejects other values, listing these. */
+export function engineOption(): Option {
+  return new Option(
+    '--engine <name>',
+    'inference engine: tfjs (TensorFlow, as in training) or onnx (onnxruntime on the ONNX export; faster)'
+  )
+    .choices(ENGINES)
+    .default('tfjs')
 }
 
 export const DATA_OPTION_HELP =

@@ -1,10 +1,11 @@
 import { basename, resolve } from 'node:path'
 import type { Command } from 'commander'
+import type { EngineName } from '../engine/inference/engines'
 import { readModelDir } from '../engine/models/model-dir'
 import { TrainingHost } from '../engine/worker/host'
 import { preprocessForServing } from '../serve/image-pipeline'
 import { isLoopback, MODEL_NAME, startModelServer } from '../serve/server'
-import { intOption } from './options'
+import { engineOption, intOption } from './options'
 
 interface ServeFlags {
   model: string
@@ -17,6 +18,8 @@ interface ServeFlags {
   batchDelayMs: number
   maxQueue: number
   quiet?: boolean
+  engine: EngineName
+  tta?: boolean
 }
 
 export function registerServeCommand(program: Command): void {
@@ -45,6 +48,11 @@ export function registerServeCommand(program: Command): void {
       8192
     )
     .option('--quiet', 'no request log')
+    .addOption(engineOption())
+    .option(
+      '--tta',
+      'test-time augmentation: average with the mirrored image (models trained with --flip)'
+    )
     .action(async (flags: ServeFlags) => serve(flags))
 }
 
@@ -55,12 +63,15 @@ async function serve(flags: ServeFlags): Promise<void> {
   if (!isLoopback(flags.host) && flags.allowRemote && !token) {
     process.stderr.write('no --token given: a random bearer token is generated below\n')
   }
-  const host = new TrainingHost()
-  const backend = await host.backend()
-  if (backend.warning) process.stderr.write(`WARNING: ${backend.warning}\n`)
+  // The training worker (TensorFlow) only for the tfjs engine: onnx runs in a worker of its own.
+  const host = flags.engine === 'tfjs' ? new TrainingHost() : undefined
+  const backend = await host?.backend()
+  if (backend?.warning) process.stderr.write(`WARNING: ${backend.warning}\n`)
   const server = await startModelServer({
     host,
     model,
+    engine: flags.engine,
+    tta: flags.tta,
     name,
     bindHost: flags.host,
     port: flags.port,
@@ -72,13 +83,13 @@ async function serve(flags: ServeFlags): Promise<void> {
     log: !flags.quiet,
     preprocessImage: preprocessForServing
   }).catch(async (err: unknown) => {
-    await host.close()
+    await host?.close()
     throw err
   })
   const base = `${server.url}/v1/models/${name}`
   process.stdout.write(
     [
-      `serving ${model.dir} as "${name}" on ${backend.name}`,
+      `serving ${model.dir} as "${name}" on ${backend ? `tfjs (${backend.name})` : 'onnxruntime'}`,
       `  predict:  POST ${base}:predict   {"instances": [[784 values in 0..1], ...]}`,
       `  image:    POST ${base}:classify-image   (JPEG/PNG/WebP body)`,
       `  status:   GET  ${base}    metadata: GET ${base}/metadata`,
@@ -93,7 +104,7 @@ async function serve(flags: ServeFlags): Promise<void> {
       process.stderr.write('\nstopping...\n')
       void server
         .close()
-        .then(() => host.close())
+        .then(() => host?.close())
         .then(done)
     }
     process.once('SIGINT', stop)

@@ -1,10 +1,13 @@
 // `fashion-studio serve`: a model behind TensorFlow Serving's REST API (so existing clients work
 // unchanged), plus an image endpoint, health/readiness and an OpenAPI description. Requests are
-// batched dynamically into the training worker, which keeps the model loaded.
+// batched dynamically into the inference engine's worker (tfjs: the training worker; onnx: an
+// onnxruntime worker), which keeps the model loaded.
 import { randomBytes, timingSafeEqual } from 'node:crypto'
 import fastifyMultipart from '@fastify/multipart'
 import Fastify, { type FastifyRequest } from 'fastify'
 import { CLASS_NAMES, IMAGE_PIXELS, NUM_CLASSES } from '@shared/classes'
+import { openPredictor, type EngineName, type Predictor } from '../engine/inference/engines'
+import { withTta } from '../engine/inference/tta'
 import type { LoadedModel } from '../engine/models/model-dir'
 import type { TrainingHost } from '../engine/worker/host'
 import { DynamicBatcher, QueueFullError } from './batcher'
@@ -12,8 +15,13 @@ import { parseInstances } from './instances'
 import { openApiDocument } from './openapi'
 
 export interface ServeOptions {
-  host: TrainingHost
+  /** The training worker's host: needed by the tfjs engine, unused by onnx. */
+  host?: TrainingHost
   model: LoadedModel
+  /** Inference engine (default tfjs); onnx runs onnxruntime on the model's ONNX export. */
+  engine?: EngineName
+  /** Test-time augmentation: every prediction averaged with the mirrored image's. */
+  tta?: boolean
   /** The model's name in the URL (/v1/models/<name>). */
   name: string
   bindHost?: string
@@ -37,6 +45,7 @@ export interface ModelServer {
   /** The bearer token clients must send, when one is required. */
   token: string | undefined
   batcher: DynamicBatcher
+  engine: EngineName
   close(): Promise<void>
 }
 
@@ -69,12 +78,21 @@ export async function startModelServer(o: ServeOptions): Promise<ModelServer> {
     )
   }
   const token = o.token ?? (remote ? randomBytes(24).toString('hex') : undefined)
-  const key = `serve:${o.name}:${randomBytes(4).toString('hex')}`
-  let ready = false
-  const loading = o.host.loadModel(key, o.model.artifacts).then(() => (ready = true))
+  const engine = o.engine ?? 'tfjs'
+  let predictor: Predictor | undefined
+  // The model loads while the server starts listening (/readyz says "loading" meanwhile); a model
+  // the engine cannot run stops the start-up below, before any request is answered.
+  const loading = openPredictor({ engine, model: o.model, host: o.host }).then(
+    (p) => void (predictor = o.tta ? withTta(p) : p)
+  )
+  loading.catch(() => undefined) // awaited below; avoid an unhandled rejection meanwhile
 
   const batcher = new DynamicBatcher({
-    predict: (pixels) => o.host.predictLoaded(key, pixels),
+    // A request that arrives while the model loads waits for it (or fails with the load's error).
+    predict: async (pixels) => {
+      await loading
+      return (predictor as Predictor).predict(pixels)
+    },
     maxBatch: o.maxBatch ?? 256,
     maxDelayMs: o.maxDelayMs ?? 0,
     maxQueue: o.maxQueue ?? 8192
@@ -138,8 +156,8 @@ export async function startModelServer(o: ServeOptions): Promise<ModelServer> {
 
   app.get('/healthz', async () => ({ status: 'ok' }))
   app.get('/readyz', async (_req, reply) =>
-    ready
-      ? { status: 'ready', model: o.name }
+    predictor
+      ? { status: 'ready', model: o.name, engine }
       : reply.code(503).send({ status: 'loading', model: o.name })
   )
   app.get('/openapi.json', async () => openApiDocument(o.name, url))
@@ -204,14 +222,20 @@ export async function startModelServer(o: ServeOptions): Promise<ModelServer> {
   const address = app.server.address()
   const port = typeof address === 'object' && address ? address.port : o.port
   const url = `http://${bindHost.includes(':') ? `[${bindHost}]` : bindHost}:${port}`
-  await loading
+  try {
+    await loading
+  } catch (err) {
+    await app.close()
+    throw err
+  }
   return {
     url,
     token,
     batcher,
+    engine,
     close: async () => {
       await app.close()
-      await o.host.unloadModel(key)
+      await predictor?.close()
     }
   }
 }

@@ -114,8 +114,12 @@ export class PhotoRun {
       )
       await this.o.host.loadModel(this.modelKey, this.o.artifacts)
       const summary = await classifyFolder({
-        host: this.o.host,
-        modelKey: this.modelKey,
+        // The studio's photo runs use the training worker (tfjs engine), where the model is loaded.
+        predictor: {
+          engine: 'tfjs',
+          predict: (images) => this.o.host.predictLoaded(this.modelKey, images),
+          close: async () => undefined
+        },
         classes: this.o.classes,
         root: this.o.folder,
         lowConfidence: this.o.lowConfidence,

@@ -224,8 +224,8 @@ export class StudioService {
         return (await this.cellImages(modelId, trueClass, predictedClass)) as R
       }
       case 'serving:start': {
-        const { modelId, port } = a as Args<'serving:start'>
-        return (await this.serving.start(this.modelDir(modelId), modelId, port)) as R
+        const { modelId, port, engine } = a as Args<'serving:start'>
+        return (await this.serving.start(this.modelDir(modelId), modelId, port, engine)) as R
       }
       case 'serving:stop':
         await this.serving.stop()

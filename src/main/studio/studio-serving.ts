@@ -1,6 +1,7 @@
 // Serving a model over HTTP from the studio: the same server as `fashion-studio serve`, on
 // 127.0.0.1, sharing the studio's worker. One model at a time; starting another replaces it.
 import type { ServingState } from '@shared/studio-api'
+import type { EngineName } from '../engine/inference/engines'
 import { readModelDir } from '../engine/models/model-dir'
 import type { TrainingHost } from '../engine/worker/host'
 import { preprocessForServing } from '../serve/image-pipeline'
@@ -15,7 +16,12 @@ export class StudioServing {
 
   constructor(private readonly host: TrainingHost) {}
 
-  async start(modelDir: string, modelId: string, port = DEFAULT_PORT): Promise<ServingState> {
+  async start(
+    modelDir: string,
+    modelId: string,
+    port = DEFAULT_PORT,
+    engine: EngineName = 'tfjs'
+  ): Promise<ServingState> {
     await this.stop()
     const model = await readModelDir(modelDir)
     const name = 'fashion'
@@ -23,6 +29,7 @@ export class StudioServing {
       this.server = await startModelServer({
         host: this.host,
         model,
+        engine,
         name,
         port,
         preprocessImage: preprocessForServing
@@ -41,7 +48,8 @@ export class StudioServing {
       url: this.server.url,
       predictUrl: `${base}:predict`,
       imageUrl: `${base}:classify-image`,
-      startedAt: new Date().toISOString()
+      startedAt: new Date().toISOString(),
+      engine
     }
     return this.state
   }

@@ -61,3 +61,16 @@ export async function exportModel(options: ExportOptions): Promise<ExportResult>
   }
   return { out, bytes, format, contract }
 }
+
+/**
+ * A model directory as ONNX bytes in memory, with its contract, without writing anything: what the
+ * onnxruntime inference engine loads (model directories are never modified). ExportError names the
+ * file or layer the ONNX exporter cannot convert.
+ */
+export async function onnxModelBytes(
+  modelDir: string
+): Promise<{ bytes: Uint8Array; contract: ExportContract }> {
+  const source = await readSourceModel(modelDir)
+  const contract = buildContract(source.graph, source.metadata)
+  return { bytes: onnxFile(source.graph, contract, version), contract }
+}

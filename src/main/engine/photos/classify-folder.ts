@@ -1,11 +1,12 @@
 // Classifying a folder of photos as a pipeline: the scanner streams file names, up to `concurrency`
 // photos are read and preprocessed at once (libvips works on the libuv thread pool, our raster code
-// on this thread), and every `batchSize` photos go to the TensorFlow worker while the next ones are
+// on this thread), and every `batchSize` photos go to the inference engine's worker while the next ones are
 // being decoded. Results come out in scan order, one appended batch at a time, so memory stays flat
 // for any folder size and a cancelled run leaves a valid, resumable CSV.
 import sharp from 'sharp'
 import { IMAGE_PIXELS } from '@shared/classes'
-import { WorkerCrashedError, type TrainingHost } from '../worker/host'
+import type { Predictor } from '../inference/engines'
+import { WorkerCrashedError } from '../worker/host'
 import { PhotoError, type PhotoErrorCode } from './errors'
 import { preprocessPhoto, type PhotoSteps } from './preprocess'
 import type { ClassProbability, PhotoResult } from './results'
@@ -13,9 +14,8 @@ import { scanPhotos, type ScanEntry } from './scan'
 import { classFolderName, REVIEW_FOLDER, type PhotoSorter } from './sort-into'
 
 export interface ClassifyFolderOptions {
-  host: TrainingHost
-  /** Key of a model already loaded with host.loadModel. */
-  modelKey: string
+  /** The model, loaded in an inference engine (tfjs or onnx) with openPredictor. */
+  predictor: Predictor
   classes: readonly string[]
   root: string
   /** Below this top-1 probability a photo is flagged (and sorted into _review). */
@@ -59,7 +59,7 @@ export interface ClassifySummary {
   alreadyDone: number
   cancelled: boolean
   seconds: number
-  /** CPU time of the whole process (libvips threads and the TensorFlow worker included). */
+  /** CPU time of the whole process (libvips threads and the inference worker included). */
   cpuSeconds: number
   /** Peak resident memory of the process (MB): flat whatever the folder's size. */
   maxRssMB: number
@@ -186,10 +186,10 @@ async function infer(
   good.forEach((g, k) => images.set(g.pixels, k * IMAGE_PIXELS))
   const t = performance.now()
   try {
-    return await o.host.predictLoaded(o.modelKey, images)
+    return await o.predictor.predict(images)
   } catch (err) {
     if (!(err instanceof WorkerCrashedError)) throw err
-    return await o.host.predictLoaded(o.modelKey, images)
+    return await o.predictor.predict(images)
   } finally {
     summary.steps.inferenceMs += performance.now() - t
     summary.batches++

@@ -279,11 +279,16 @@ export class TrainingHost {
   }
 }
 
-/** out/main/training-worker.js beside the bundled engine, or in the repo when running from source. */
+/**
+ * out/main/training-worker.js beside the bundled engine (which may sit in out/main/chunks/), or in
+ * the repository when running from source.
+ */
 export function resolveWorkerFile(): string {
+  const here = dirname(fileURLToPath(import.meta.url))
   const candidates = [
     process.env.FASHION_STUDIO_WORKER,
-    join(dirname(fileURLToPath(import.meta.url)), 'training-worker.js'),
+    join(here, 'training-worker.js'),
+    join(here, '..', 'training-worker.js'),
     resolve('out/main/training-worker.js')
   ]
   return candidates.find((c): c is string => !!c && existsSync(c)) ?? (candidates[1] as string)

@@ -18,10 +18,10 @@ export const useServingStore = defineStore('serving', () => {
     }
   }
 
-  async function start(modelId: string): Promise<void> {
+  async function start(modelId: string, engine: ServingState['engine'] = 'tfjs'): Promise<void> {
     busy.value = true
     try {
-      state.value = await getApi().call('serving:start', { modelId })
+      state.value = await getApi().call('serving:start', { modelId, engine })
     } catch (err) {
       errors.report('Could not start serving', err)
     } finally {
