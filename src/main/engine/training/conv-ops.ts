@@ -8,23 +8,8 @@
 //  - _MklNativeConv2DBackpropFilterWithBias computes the bias gradient in the same pass.
 // Other builds (macOS arm64) lack these kernels; a probe at start picks the standard ones there.
 import type { Tensor } from '@tensorflow/tfjs'
+import type { NativeBackend, OpAttr } from './raw-ops'
 
-interface OpAttr {
-  name: string
-  type: number
-  value: unknown
-}
-interface NativeBackend {
-  binding: {
-    TF_ATTR_BOOL: number
-    TF_ATTR_STRING: number
-    TF_ATTR_TYPE: number
-    TF_ATTR_INT: number
-    TF_ATTR_FLOAT: number
-  }
-  executeSingleOutput(name: string, attrs: OpAttr[], inputs: Tensor[]): Tensor
-  executeMultipleOutputs(name: string, attrs: OpAttr[], inputs: Tensor[], n: number): Tensor[]
-}
 type Tf = typeof import('@tensorflow/tfjs')
 
 const DT_FLOAT = 1

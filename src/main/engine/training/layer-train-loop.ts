@@ -12,6 +12,7 @@ import { fillBatch, fillTargets } from './augment'
 import type { ConvOps } from './conv-ops'
 import { LayerNetwork } from './layer-network'
 import { NetworkWeights } from './network-weights'
+import { EpochSums } from './epoch-sums'
 import { mulberry32, shuffledIndices } from './random'
 import type { RawOps } from './raw-ops'
 import { learningRateAt, ValidationWatch } from './schedule'
@@ -72,8 +73,7 @@ export function trainLayers(
   const batchPixels = new Float32Array(config.batchSize * IMAGE_PIXELS)
   const batchTargets = new Float32Array(config.batchSize * NUM_CLASSES)
   const batchLabels = new Int32Array(config.batchSize)
-  const lossSum = tf.tidy(() => tf.variable(tf.scalar(0), false))
-  const correctSum = tf.tidy(() => tf.variable(tf.scalar(0), false))
+  const sums = new EpochSums(tf)
   const batches = Math.ceil(trainCount / config.batchSize)
   const totalSteps = batches * config.epochs
   const history: EpochLogs[] = []
@@ -85,13 +85,8 @@ export function trainLayers(
   try {
     for (let epoch = 1; epoch <= config.epochs; epoch++) {
       const started = performance.now()
-      tf.tidy(() => {
-        lossSum.assign(tf.zerosLike(lossSum))
-        correctSum.assign(tf.zerosLike(correctSum))
-      })
+      sums.reset()
       const order = shuffledIndices(trainCount, random)
-      let lastEvent = started
-      let seen = 0
       for (let b = 0; b < batches; b++) {
         if (hooks.isCancelled()) throw new TrainingCancelled()
         const start = b * config.batchSize
@@ -111,21 +106,9 @@ export function trainLayers(
           const grads = network.backward(w, fwd, tf.mul(backprop, 1 / size))
           weights.applyAdam(grads, lr)
           for (const u of fwd.movingUpdates) weights.assignOne(u.param, u.value)
-          lossSum.assign(tf.add(lossSum, tf.sum(loss)))
-          correctSum.assign(tf.add(correctSum, countCorrect(tf, fwd.logits, l)))
+          sums.add(tf.sum(loss), countCorrect(tf, fwd.logits, l))
         })
-        seen += size
-        const now = performance.now()
-        if (now - lastEvent >= hooks.progressIntervalMs || b === batches - 1) {
-          lastEvent = now
-          hooks.onBatch({
-            epoch,
-            batch: b + 1,
-            batches,
-            loss: lossSum.dataSync()[0]! / seen,
-            accuracy: correctSum.dataSync()[0]! / seen
-          })
-        }
+        sums.batchDone(size, hooks, epoch, b + 1, batches)
       }
       const seconds = (performance.now() - started) / 1000
       const v = hasValidation
@@ -140,8 +123,7 @@ export function trainLayers(
         : { loss: NaN, accuracy: NaN }
       const logs: EpochLogs = {
         epoch,
-        loss: lossSum.dataSync()[0]! / trainCount,
-        accuracy: correctSum.dataSync()[0]! / trainCount,
+        ...sums.means(trainCount),
         val_loss: v.loss,
         val_accuracy: v.accuracy,
         seconds,
@@ -178,8 +160,7 @@ export function trainLayers(
   } finally {
     if (best) tf.dispose(best.weights)
     weights.dispose()
-    lossSum.dispose()
-    correctSum.dispose()
+    sums.dispose()
   }
 }
 

@@ -7,17 +7,21 @@
 // same arithmetic in one call each.
 import type { Tensor } from '@tensorflow/tfjs'
 
-interface OpAttr {
+/** An op attribute as tfjs-node's binding takes it. */
+export interface OpAttr {
   name: string
   type: number
   value: unknown
 }
-interface NativeBackend {
+/** The part of tfjs-node's backend that runs a TensorFlow kernel by name. */
+export interface NativeBackend {
   binding: {
     TF_ATTR_BOOL: number
     TF_ATTR_STRING: number
     TF_ATTR_TYPE: number
     TF_ATTR_SHAPE: number
+    TF_ATTR_INT: number
+    TF_ATTR_FLOAT: number
   }
   executeSingleOutput(name: string, attrs: OpAttr[], inputs: Tensor[]): Tensor
   executeMultipleOutputs(name: string, attrs: OpAttr[], inputs: Tensor[], n: number): Tensor[]

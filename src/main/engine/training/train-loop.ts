@@ -8,6 +8,7 @@ import { IMAGE_PIXELS, NUM_CLASSES } from '@shared/classes'
 import type { EpochLogs, TrainConfig } from '@shared/training'
 import type { Tf } from '../worker/backend'
 import { DenseNetwork } from './dense-network'
+import { EpochSums } from './epoch-sums'
 import { mulberry32, shuffledIndices } from './random'
 import type { RawOps } from './raw-ops'
 import { NativeWeights, TfjsWeights, type TrainableWeights } from './trainable-weights'
@@ -77,21 +78,15 @@ export function trainDense(
     ? new NativeWeights(tf, ops, network, initial, adam)
     : new TfjsWeights(tf, network, initial, adam)
   initial.dispose()
-  const lossSum = tf.tidy(() => tf.variable(tf.scalar(0), false))
-  const correctSum = tf.tidy(() => tf.variable(tf.scalar(0), false))
+  const sums = new EpochSums(tf)
   const random = mulberry32(config.seed)
   const history: EpochLogs[] = []
   const batches = Math.ceil(trainCount / config.batchSize)
   try {
     for (let epoch = 1; epoch <= config.epochs; epoch++) {
       const started = performance.now()
-      tf.tidy(() => {
-        lossSum.assign(tf.zerosLike(lossSum))
-        correctSum.assign(tf.zerosLike(correctSum))
-      })
+      sums.reset()
       const order = tf.tensor1d(shuffledIndices(trainCount, random), 'int32')
-      let lastEvent = started
-      let seen = 0
       for (let b = 0; b < batches; b++) {
         if (hooks.isCancelled()) {
           order.dispose()
@@ -105,26 +100,13 @@ export function trainDense(
           const y = tf.gather(train.oneHot, idx)
           const l = tf.gather(train.labels, idx)
           const out = weights.step(x, y, l, size)
-          lossSum.assign(tf.add(lossSum, out.lossSum))
-          correctSum.assign(tf.add(correctSum, out.correct))
+          sums.add(out.lossSum, out.correct)
           tf.dispose(out.correct) // TfjsWeights keeps it out of tidy (see its step)
         })
-        seen += size
-        const now = performance.now()
-        if (now - lastEvent >= hooks.progressIntervalMs || b === batches - 1) {
-          lastEvent = now
-          hooks.onBatch({
-            epoch,
-            batch: b + 1,
-            batches,
-            loss: lossSum.dataSync()[0]! / seen,
-            accuracy: correctSum.dataSync()[0]! / seen
-          })
-        }
+        sums.batchDone(size, hooks, epoch, b + 1, batches)
       }
       order.dispose()
-      const loss = lossSum.dataSync()[0]! / trainCount
-      const accuracy = correctSum.dataSync()[0]! / trainCount
+      const { loss, accuracy } = sums.means(trainCount)
       const seconds = (performance.now() - started) / 1000
       const v = val ? evaluateSplit(tf, ops, network, weights, val) : { loss: NaN, accuracy: NaN }
       const logs: EpochLogs = {
@@ -141,7 +123,8 @@ export function trainDense(
     return { network, weights: weights.read(), history }
   } finally {
     weights.dispose()
-    for (const t of [lossSum, correctSum, train.x, train.oneHot, train.labels]) t.dispose()
+    sums.dispose()
+    for (const t of [train.x, train.oneHot, train.labels]) t.dispose()
     if (val) for (const t of [val.x, val.oneHot, val.labels]) t.dispose()
   }
 }
