@@ -13,7 +13,9 @@ import { resolve } from 'node:path'
 import { lastJson, table, train } from './lib.mjs'
 
 const cnnEpochs = Number(process.env.BENCH_CNN_EPOCHS ?? 15)
-const presets = (process.env.BENCH_PRESETS ?? 'seed,cnn-small,cnn-bn,cnn-best').split(',')
+const presets = (process.env.BENCH_PRESETS ?? 'seed,cnn-small,cnn-bn,cnn-best')
+  .split(',')
+  .filter(Boolean)
 const keras = process.env.KERAS_REFERENCE ?? resolve('../shared/bench/keras-reference.sh')
 const targets = [0.9, 0.92, 0.93, 0.94]
 
