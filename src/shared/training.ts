@@ -65,7 +65,12 @@ export const TrainConfigSchema = z.object({
   /** Stop after this many epochs without a better validation loss, keeping the best weights (0: off). */
   earlyStoppingPatience: z.number().int().min(0).max(1000).default(0),
   /** Label smoothing of the cross-entropy targets (0: off). */
-  labelSmoothing: z.number().min(0).max(0.5).default(0)
+  labelSmoothing: z.number().min(0).max(0.5).default(0),
+  /**
+   * Mixed precision: layers compute in bfloat16, weights and Adam stay float32. Faster on CPUs with
+   * bfloat16 units (AMX, AVX-512 BF16); refused on others, where it would be slower.
+   */
+  mixedPrecision: z.boolean().default(false)
 })
 export type TrainConfig = z.infer<typeof TrainConfigSchema>
 
@@ -79,7 +84,8 @@ const TRAINING_DEFAULTS = {
   schedule: 'constant',
   reduceOnPlateau: false,
   earlyStoppingPatience: 0,
-  labelSmoothing: 0
+  labelSmoothing: 0,
+  mixedPrecision: false
 } as const satisfies Partial<TrainConfig>
 
 /** The study's experiment: 784-128-64-10, ReLU, softmax, Adam, 15 epochs, batch 64, 20% validation. */
@@ -154,6 +160,7 @@ export function isPlainDense(c: TrainConfig): boolean {
     c.schedule === 'constant' &&
     !c.reduceOnPlateau &&
     c.earlyStoppingPatience === 0 &&
-    c.labelSmoothing === 0
+    c.labelSmoothing === 0 &&
+    !c.mixedPrecision
   )
 }

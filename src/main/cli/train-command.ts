@@ -33,6 +33,7 @@ interface TrainFlags {
   reduceOnPlateau?: boolean
   earlyStopping?: number
   labelSmoothing?: number
+  mixedPrecision?: boolean
   trackTest?: boolean
   ensemble?: number
   batchSize?: number
@@ -122,6 +123,11 @@ export function registerTrainCommand(program: Command): void {
       numberOption(0, 0.5)
     )
     .option(
+      '--mixed-precision',
+      'compute the layers in bfloat16, weights in float32 (CPUs with AMX or AVX-512 BF16)'
+    )
+    .option('--no-mixed-precision', 'compute in float32 throughout')
+    .option(
       '--track-test',
       'evaluate the test set after every epoch (time-to-accuracy; the test set is not used for any decision)'
     )
@@ -162,6 +168,7 @@ async function train(flags: TrainFlags): Promise<void> {
     ...(flags.reduceOnPlateau !== undefined && { reduceOnPlateau: flags.reduceOnPlateau }),
     ...(flags.earlyStopping !== undefined && { earlyStoppingPatience: flags.earlyStopping }),
     ...(flags.labelSmoothing !== undefined && { labelSmoothing: flags.labelSmoothing }),
+    ...(flags.mixedPrecision !== undefined && { mixedPrecision: flags.mixedPrecision }),
     ...(flags.epochs !== undefined && { epochs: flags.epochs }),
     ...(flags.batchSize !== undefined && { batchSize: flags.batchSize }),
     ...(flags.learningRate !== undefined && { learningRate: flags.learningRate }),

@@ -102,7 +102,8 @@ describe('training store: the form', () => {
       schedule: 'one-cycle',
       reduceOnPlateau: 'false',
       earlyStoppingPatience: '0',
-      labelSmoothing: '0'
+      labelSmoothing: '0',
+      mixedPrecision: 'false'
     })
   })
 

@@ -8,11 +8,16 @@
 //  - _MklNativeConv2DBackpropFilterWithBias computes the bias gradient in the same pass.
 // Other builds (macOS arm64) lack these kernels; a probe at start picks the standard ones there.
 import type { Tensor } from '@tensorflow/tfjs'
+import {
+  acceptBfloat16Outputs,
+  castOp,
+  DT_BFLOAT16,
+  DT_FLOAT,
+  type ComputeDtype
+} from './precision'
 import type { NativeBackend, OpAttr } from './raw-ops'
 
 type Tf = typeof import('@tensorflow/tfjs')
-
-const DT_FLOAT = 1
 
 export type Padding = 'SAME' | 'VALID'
 
@@ -24,7 +29,8 @@ export interface Pooled {
 
 export class ConvOps {
   private readonly be: NativeBackend
-  private readonly floatT: OpAttr
+  /** Element type of the layer kernels (bfloat16 in mixed precision, see precision.ts). */
+  private readonly computeT: OpAttr
   private readonly convAttrs: Record<Padding, OpAttr[]>
   private readonly mklConvAttrs: Record<Padding, OpAttr[]>
   private readonly poolAttrs: OpAttr[]
@@ -34,17 +40,19 @@ export class ConvOps {
 
   constructor(
     private readonly tf: Tf,
-    backend: unknown
+    backend: unknown,
+    readonly computeDtype: ComputeDtype = DT_FLOAT
   ) {
     this.be = backend as NativeBackend
     const b = this.be.binding
-    this.floatT = { name: 'T', type: b.TF_ATTR_TYPE, value: DT_FLOAT }
+    this.computeT = { name: 'T', type: b.TF_ATTR_TYPE, value: computeDtype }
+    if (computeDtype === DT_BFLOAT16) acceptBfloat16Outputs(backend)
     const nhwc = { name: 'data_format', type: b.TF_ATTR_STRING, value: 'NHWC' }
     const ones = [1, 1, 1, 1]
     // oneDNN's native-layout kernels are registered under a label that the op must name.
     const mklLabel = { name: '_kernel', type: b.TF_ATTR_STRING, value: 'MklNameChangeOp' }
     const conv = (padding: Padding): OpAttr[] => [
-      this.floatT,
+      this.computeT,
       { name: 'strides', type: b.TF_ATTR_INT, value: ones },
       { name: 'padding', type: b.TF_ATTR_STRING, value: padding },
       nhwc,
@@ -54,7 +62,7 @@ export class ConvOps {
     this.convAttrs = { SAME: conv('SAME'), VALID: conv('VALID') }
     this.mklConvAttrs = { SAME: [...conv('SAME'), mklLabel], VALID: [...conv('VALID'), mklLabel] }
     this.poolAttrs = [
-      this.floatT,
+      this.computeT,
       { name: 'ksize', type: b.TF_ATTR_INT, value: [1, 2, 2, 1] },
       { name: 'strides', type: b.TF_ATTR_INT, value: [1, 2, 2, 1] },
       { name: 'padding', type: b.TF_ATTR_STRING, value: 'VALID' },
@@ -75,7 +83,7 @@ export class ConvOps {
     }
     const y = this.run('Conv2D', this.convAttrs[padding], [x, filter])
     if (!bias) return y
-    const out = this.run('BiasAdd', [this.floatT, this.nhwcAttr()], [y, bias])
+    const out = this.run('BiasAdd', [this.computeT, this.nhwcAttr()], [y, bias])
     y.dispose()
     return out
   }
@@ -101,7 +109,7 @@ export class ConvOps {
       }
       const filter = this.run('Conv2DBackpropFilter', this.convAttrs[padding], [x, sizes, dy])
       if (!withBias) return { filter }
-      return { filter, bias: this.run('BiasAddGrad', [this.floatT, this.nhwcAttr()], [dy]) }
+      return { filter, bias: this.run('BiasAddGrad', [this.computeT, this.nhwcAttr()], [dy]) }
     } finally {
       sizes.dispose()
     }
@@ -159,7 +167,7 @@ export class ConvOps {
     const outs = this.be.executeMultipleOutputs(
       'FusedBatchNormV3',
       [
-        this.floatT,
+        this.computeT,
         { name: 'U', type: b.TF_ATTR_TYPE, value: DT_FLOAT },
         { name: 'epsilon', type: b.TF_ATTR_FLOAT, value: epsilon },
         {
@@ -193,7 +201,7 @@ export class ConvOps {
     const outs = this.be.executeMultipleOutputs(
       'FusedBatchNormGradV3',
       [
-        this.floatT,
+        this.computeT,
         { name: 'U', type: b.TF_ATTR_TYPE, value: DT_FLOAT },
         { name: 'epsilon', type: b.TF_ATTR_FLOAT, value: epsilon },
         this.nhwcAttr(),
@@ -221,9 +229,9 @@ export class ConvOps {
     const tf = this.tf
     try {
       tf.tidy(() => {
-        const x = tf.ones([1, 4, 4, 1])
-        const w = tf.ones([3, 3, 1, 1])
-        const bias = tf.zeros([1])
+        const x = this.probeInput(tf.ones([1, 4, 4, 1]))
+        const w = this.probeInput(tf.ones([3, 3, 1, 1]))
+        const bias = this.probeInput(tf.zeros([1]))
         const y = this.run('_MklNativeConv2DWithBias', this.mklConvAttrs.SAME, [x, w, bias])
         const [p, ws] = this.be.executeMultipleOutputs(
           '_MklNativeMaxPool',
@@ -231,7 +239,8 @@ export class ConvOps {
           [y],
           2
         )
-        this.run('_MklNativeMaxPoolGrad', this.mklPoolAttrs, [y, p!, tf.onesLike(p!), ws!])
+        const dp = this.probeInput(tf.ones(p!.shape))
+        this.run('_MklNativeMaxPoolGrad', this.mklPoolAttrs, [y, p!, dp, ws!])
         this.be.executeMultipleOutputs(
           '_MklNativeConv2DBackpropFilterWithBias',
           this.mklConvAttrs.SAME,
@@ -243,5 +252,9 @@ export class ConvOps {
     } catch {
       return false
     }
+  }
+
+  private probeInput(x: Tensor): Tensor {
+    return this.computeDtype === DT_BFLOAT16 ? castOp(this.be, x, DT_FLOAT, DT_BFLOAT16) : x
   }
 }

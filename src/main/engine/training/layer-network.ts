@@ -20,7 +20,10 @@ type Saved =
   | { kind: 'none' }
 
 export interface ForwardResult {
+  /** Float32, whatever the compute dtype. */
   logits: Tensor
+  /** The weights as the layers used them (cast to the compute dtype in mixed precision). */
+  computeWeights: Tensor[]
   saved: Saved[]
   /** New values of batch normalization's moving statistics (training only), by param index. */
   movingUpdates: { param: number; value: Tensor }[]
@@ -30,6 +33,8 @@ export class LayerNetwork {
   readonly specs: ParamSpec[]
   /** For each layer, the indices of its parameters in `specs`. */
   private readonly layerParams: number[][]
+  /** Which parameters the layer kernels take in the compute dtype (batch norm's stay float32). */
+  private readonly castable: boolean[]
 
   constructor(
     private readonly tf: Tf,
@@ -40,6 +45,12 @@ export class LayerNetwork {
     this.specs = paramSpecs(layers)
     this.layerParams = layers.map(() => [])
     this.specs.forEach((s, i) => this.layerParams[s.layer]!.push(i))
+    this.castable = this.specs.map((s) => s.role === 'kernel' || s.role === 'bias')
+  }
+
+  /** Whether the layers compute in bfloat16 (see precision.ts). */
+  get mixed(): boolean {
+    return this.raw.mixed
   }
 
   get parameterCount(): number {
@@ -94,17 +105,18 @@ export class LayerNetwork {
     const saved: Saved[] = []
     const movingUpdates: ForwardResult['movingUpdates'] = []
     const n = x.shape[0]!
-    let h = x
+    const cw = w.map((t, i) => (this.castable[i] ? this.raw.toCompute(t) : t))
+    let h = this.raw.toCompute(x)
     this.layers.forEach((l, i) => {
       const p = this.layerParams[i]!
       switch (l.kind) {
         case 'reshape':
           saved.push({ kind: 'none' })
-          h = tf.reshape(h, [n, ...l.out])
+          h = this.reshape(h, [n, ...l.out])
           break
         case 'conv': {
           saved.push({ kind: 'input', x: h })
-          h = this.conv.conv(h, w[p[0]!]!, l.bias ? w[p[1]!]! : null, l.padding)
+          h = this.conv.conv(h, cw[p[0]!]!, l.bias ? cw[p[1]!]! : null, l.padding)
           break
         }
         case 'pool': {
@@ -119,7 +131,7 @@ export class LayerNetwork {
           break
         case 'batchnorm': {
           const shape = h.shape
-          const x4 = l.spatial ? h : tf.reshape(h, [n, 1, 1, l.channels])
+          const x4 = l.spatial ? h : this.reshape(h, [n, 1, 1, l.channels])
           const [gamma, beta, mean, variance] = p.map((k) => w[k]!) as [
             Tensor,
             Tensor,
@@ -134,12 +146,12 @@ export class LayerNetwork {
             )
             saved.push({ kind: 'batchnorm', x: x4, reserve: out.reserve!, shape })
           } else saved.push({ kind: 'none' })
-          h = l.spatial ? out.y : tf.reshape(out.y, shape)
+          h = l.spatial ? out.y : this.reshape(out.y, shape)
           break
         }
         case 'flatten':
           saved.push({ kind: 'shape', shape: h.shape })
-          h = tf.reshape(h, [n, l.size])
+          h = this.reshape(h, [n, l.size])
           break
         case 'dropout': {
           if (!training || !random) {
@@ -147,32 +159,32 @@ export class LayerNetwork {
             break
           }
           const mask = dropoutMask(h.size, l.rate, random)
-          const m = tf.tensor(mask, h.shape, 'float32')
+          const m = this.raw.toCompute(tf.tensor(mask, h.shape, 'float32'))
           saved.push({ kind: 'mask', mask: m })
-          h = tf.mul(h, m)
+          h = this.raw.mul(h, m)
           break
         }
         case 'dense': {
           saved.push({ kind: 'input', x: h })
-          const z = this.raw.matMul(h, w[p[0]!]!)
-          h = l.bias ? this.raw.biasAdd(z, w[p[1]!]!) : z
+          const z = this.raw.matMul(h, cw[p[0]!]!)
+          h = l.bias ? this.raw.biasAdd(z, cw[p[1]!]!) : z
           break
         }
       }
     })
-    return { logits: h, saved, movingUpdates }
+    return { logits: this.raw.toFloat(h), computeWeights: cw, saved, movingUpdates }
   }
 
   /**
-   * Gradients of the trainable parameters (undefined for moving statistics), given the gradient of
-   * the loss with respect to the logits. The input image needs no gradient, so the first
-   * parameterised layer does not compute one.
+   * Float32 gradients of the trainable parameters (undefined for moving statistics), given the
+   * gradient of the loss with respect to the logits. The input image needs no gradient, so the
+   * first parameterised layer does not compute one.
    */
-  backward(w: Tensor[], forward: ForwardResult, dLogits: Tensor): (Tensor | undefined)[] {
-    const tf = this.tf
+  backward(forward: ForwardResult, dLogits: Tensor): (Tensor | undefined)[] {
+    const w = forward.computeWeights
     const grads: (Tensor | undefined)[] = new Array(this.specs.length)
     const firstParamLayer = this.layers.findIndex((l) => l.kind === 'conv' || l.kind === 'dense')
-    let dy = dLogits
+    let dy = this.raw.toCompute(dLogits)
     for (let i = this.layers.length - 1; i >= 0 && i >= firstParamLayer; i--) {
       const l = this.layers[i]!
       const s = forward.saved[i]!
@@ -204,25 +216,31 @@ export class LayerNetwork {
         }
         case 'batchnorm': {
           const bs = s as Extract<Saved, { kind: 'batchnorm' }>
-          const dy4 = l.spatial ? dy : tf.reshape(dy, bs.x.shape)
+          const dy4 = l.spatial ? dy : this.reshape(dy, bs.x.shape)
           const g = this.conv.batchNormGrad(dy4, bs.x, w[p[0]!]!, bs.reserve)
           grads[p[0]!] = g.dGamma
           grads[p[1]!] = g.dBeta
-          dy = l.spatial ? g.dx : tf.reshape(g.dx, bs.shape)
+          dy = l.spatial ? g.dx : this.reshape(g.dx, bs.shape)
           break
         }
         case 'flatten':
-          dy = tf.reshape(dy, (s as { shape: number[] }).shape)
+          dy = this.reshape(dy, (s as { shape: number[] }).shape)
           break
         case 'dropout':
-          if (s.kind === 'mask') dy = tf.mul(dy, s.mask)
+          if (s.kind === 'mask') dy = this.raw.mul(dy, s.mask)
           break
         case 'reshape':
-          dy = tf.reshape(dy, [dy.shape[0]!, IMAGE_PIXELS])
+          dy = this.reshape(dy, [dy.shape[0]!, IMAGE_PIXELS])
           break
       }
     }
-    return grads
+    return grads.map((g, i) => (g && this.castable[i] ? this.raw.toFloat(g) : g))
+  }
+
+  /** tfjs's reshape declares the tensor's tfjs dtype, which is wrong for bfloat16 ones. */
+  private reshape(x: Tensor, shape: number[]): Tensor {
+    if (!this.raw.mixed) return this.tf.reshape(x, shape)
+    return this.raw.reshape(x, this.tf.tensor1d(shape, 'int32'))
   }
 }
 

@@ -45,7 +45,12 @@ export function trainLayers(
   images: Uint8Array,
   labels: Uint8Array,
   hooks: LayerTrainHooks,
-  options: { initialWeights?: Float32Array; test?: TestSet } = {}
+  options: {
+    initialWeights?: Float32Array
+    test?: TestSet
+    /** Kernels for the training steps when they differ from `raw`/`conv` (mixed precision). */
+    compute?: { raw: RawOps; conv: ConvOps }
+  } = {}
 ): LayerTrainResult {
   const count = labels.length
   if (images.length !== count * IMAGE_PIXELS) {
@@ -62,7 +67,12 @@ export function trainLayers(
       'early stopping and reduce-on-plateau watch the validation loss: set a validation split above 0'
     )
   }
-  const network = new LayerNetwork(tf, raw, conv, buildArchitecture(config))
+  const layers = buildArchitecture(config)
+  // Validation, test tracking and the returned network use float32; only the steps use `compute`.
+  const network = new LayerNetwork(tf, raw, conv, layers)
+  const trainNet = options.compute
+    ? new LayerNetwork(tf, options.compute.raw, options.compute.conv, layers)
+    : network
   const initial = options.initialWeights
     ? network.splitFlat(options.initialWeights)
     : network.initialWeights(config.seed)
@@ -101,9 +111,9 @@ export function trainLayers(
           const y = tf.tensor2d(batchTargets.subarray(0, size * NUM_CLASSES), [size, NUM_CLASSES])
           const l = tf.tensor1d(batchLabels.subarray(0, size), 'int32')
           const w = weights.read()
-          const fwd = network.forward(w, x, true, random)
+          const fwd = trainNet.forward(w, x, true, random)
           const { loss, backprop } = raw.softmaxCrossEntropy(fwd.logits, y)
-          const grads = network.backward(w, fwd, tf.mul(backprop, 1 / size))
+          const grads = trainNet.backward(fwd, tf.mul(backprop, 1 / size))
           weights.applyAdam(grads, lr)
           for (const u of fwd.movingUpdates) weights.assignOne(u.param, u.value)
           sums.add(tf.sum(loss), countCorrect(tf, fwd.logits, l))

@@ -6,6 +6,14 @@
 // network. TensorFlow's fused kernels (ReluGrad, BiasAddGrad, SoftmaxCrossEntropyWithLogits) do the
 // same arithmetic in one call each.
 import type { Tensor } from '@tensorflow/tfjs'
+import {
+  acceptBfloat16Outputs,
+  castOp,
+  DT_BFLOAT16,
+  DT_FLOAT,
+  DT_INT32,
+  type ComputeDtype
+} from './precision'
 
 /** An op attribute as tfjs-node's binding takes it. */
 export interface OpAttr {
@@ -27,27 +35,63 @@ export interface NativeBackend {
   executeMultipleOutputs(name: string, attrs: OpAttr[], inputs: Tensor[], n: number): Tensor[]
 }
 
-/** TensorFlow's DT_FLOAT enum value, the only dtype these ops are used with here. */
-const DT_FLOAT = 1
-
-/** Typed wrappers around the native kernels used by the dense training step. */
+/**
+ * Typed wrappers around the native kernels used by the training steps. The layer kernels (matMul
+ * to reshape) run in `computeDtype`; variables, Adam and the loss always in float32.
+ */
 export class RawOps {
   private readonly be: NativeBackend
   private readonly floatT: OpAttr
+  private readonly computeT: OpAttr
   private readonly nhwc: OpAttr
   private readonly matMulAttrs: OpAttr[][]
+  private readonly reshapeAttrs: OpAttr[]
 
-  constructor(backend: unknown) {
+  constructor(
+    backend: unknown,
+    readonly computeDtype: ComputeDtype = DT_FLOAT
+  ) {
     this.be = backend as NativeBackend
     const b = this.be.binding
+    if (computeDtype === DT_BFLOAT16) acceptBfloat16Outputs(backend)
     this.floatT = { name: 'T', type: b.TF_ATTR_TYPE, value: DT_FLOAT }
+    this.computeT = { name: 'T', type: b.TF_ATTR_TYPE, value: computeDtype }
     this.nhwc = { name: 'data_format', type: b.TF_ATTR_STRING, value: 'NHWC' }
     // Attribute lists for the four transpose combinations, built once rather than per call.
     this.matMulAttrs = [0, 1, 2, 3].map((k) => [
       { name: 'transpose_a', type: b.TF_ATTR_BOOL, value: (k & 1) === 1 },
       { name: 'transpose_b', type: b.TF_ATTR_BOOL, value: (k & 2) === 2 },
-      this.floatT
+      this.computeT
     ])
+    this.reshapeAttrs = [this.computeT, { name: 'Tshape', type: b.TF_ATTR_TYPE, value: DT_INT32 }]
+  }
+
+  /** Whether layer kernels run in bfloat16 (inputs and weights are cast on the way in). */
+  get mixed(): boolean {
+    return this.computeDtype === DT_BFLOAT16
+  }
+
+  /** A float32 tensor in the compute dtype (itself when that is float32). */
+  toCompute(x: Tensor): Tensor {
+    return this.mixed ? castOp(this.be, x, DT_FLOAT, DT_BFLOAT16) : x
+  }
+
+  /** A compute-dtype tensor in float32 (itself when that is float32). */
+  toFloat(x: Tensor): Tensor {
+    return this.mixed ? castOp(this.be, x, DT_BFLOAT16, DT_FLOAT) : x
+  }
+
+  /**
+   * TensorFlow's Reshape, typed with the compute dtype: tfjs's reshape would declare float32 for a
+   * bfloat16 tensor and TensorFlow would refuse it. `shape`: an int32 tensor.
+   */
+  reshape(x: Tensor, shape: Tensor): Tensor {
+    return this.be.executeSingleOutput('Reshape', this.reshapeAttrs, [x, shape])
+  }
+
+  /** Element-wise product of two compute-dtype tensors of one shape. */
+  mul(a: Tensor, b: Tensor): Tensor {
+    return this.be.executeSingleOutput('Mul', [this.computeT], [a, b])
   }
 
   /** a·b with optional transposes, one MatMul kernel. */
@@ -57,21 +101,21 @@ export class RawOps {
   }
 
   biasAdd(x: Tensor, bias: Tensor): Tensor {
-    return this.be.executeSingleOutput('BiasAdd', [this.floatT, this.nhwc], [x, bias])
+    return this.be.executeSingleOutput('BiasAdd', [this.computeT, this.nhwc], [x, bias])
   }
 
   relu(x: Tensor): Tensor {
-    return this.be.executeSingleOutput('Relu', [this.floatT], [x])
+    return this.be.executeSingleOutput('Relu', [this.computeT], [x])
   }
 
   /** Gradient through relu given its output (TensorFlow's ReluGrad accepts output or input). */
   reluGrad(dy: Tensor, y: Tensor): Tensor {
-    return this.be.executeSingleOutput('ReluGrad', [this.floatT], [dy, y])
+    return this.be.executeSingleOutput('ReluGrad', [this.computeT], [dy, y])
   }
 
   /** Sum of dy over the batch: the bias gradient. */
   biasAddGrad(dy: Tensor): Tensor {
-    return this.be.executeSingleOutput('BiasAddGrad', [this.floatT, this.nhwc], [dy])
+    return this.be.executeSingleOutput('BiasAddGrad', [this.computeT, this.nhwc], [dy])
   }
 
   /** A new resource variable (TensorFlow's, not tfjs's) holding a copy of `initial`. */

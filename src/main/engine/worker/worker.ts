@@ -12,6 +12,7 @@ import { RawOps } from '../training/raw-ops'
 import { trainDense, TrainingCancelled, type TrainHooks } from '../training/train-loop'
 import { buildArchitecture } from '../training/architecture'
 import { ConvOps } from '../training/conv-ops'
+import { cpuHasBfloat16, DT_BFLOAT16 } from '../training/precision'
 import { trainLayers } from '../training/layer-train-loop'
 import { LayerNetwork } from '../training/layer-network'
 import { networkFromModel } from '../training/model-to-network'
@@ -127,6 +128,26 @@ async function train(req: Extract<WorkerRequest, { type: 'train' }>): Promise<vo
 
 type TrainRequest = Extract<WorkerRequest, { type: 'train' }>
 
+let bfloat16Ops: { raw: RawOps; conv: ConvOps } | undefined
+
+/** Layer kernels in bfloat16 (precision.ts), or a clear refusal where they would not be faster. */
+function mixedPrecisionOps(): { raw: RawOps; conv: ConvOps } {
+  if (bfloat16Ops) return bfloat16Ops
+  if (!cpuHasBfloat16()) {
+    throw new Error(
+      'mixed precision needs a CPU with bfloat16 units (Intel AMX or AVX-512 BF16); this one has none, so it would be slower than float32. Train without it.'
+    )
+  }
+  const conv = new ConvOps(tf, tf.backend(), DT_BFLOAT16)
+  if (!conv.oneDnn) {
+    throw new Error(
+      "mixed precision needs TensorFlow's oneDNN bfloat16 kernels, which this TensorFlow build lacks. Train without it."
+    )
+  }
+  bfloat16Ops = { raw: new RawOps(tf.backend(), DT_BFLOAT16), conv }
+  return bfloat16Ops
+}
+
 /** The study's dense network on its fast path: one flat weight vector (dense-network.ts). */
 function trainSeedNetwork(
   req: TrainRequest,
@@ -150,6 +171,7 @@ async function trainLayerNetwork(
       `the ${req.config.preset} preset needs native TensorFlow (tfjs-node); this worker runs on ${tf.getBackend()}. Run \`npm run setup\`.`
     )
   }
+  const compute = req.config.mixedPrecision ? mixedPrecisionOps() : undefined
   const result = trainLayers(
     tf,
     ops,
@@ -169,7 +191,7 @@ async function trainLayerNetwork(
         }
       }
     },
-    { initialWeights: req.initialWeights, test: req.test }
+    { initialWeights: req.initialWeights, test: req.test, compute }
   )
   try {
     return {

@@ -22,7 +22,8 @@ export const CONFIG_FIELDS = [
   'schedule',
   'reduceOnPlateau',
   'earlyStoppingPatience',
-  'labelSmoothing'
+  'labelSmoothing',
+  'mixedPrecision'
 ] as const
 export type ConfigField = (typeof CONFIG_FIELDS)[number]
 
@@ -45,7 +46,8 @@ export const FIELD_KINDS: Record<ConfigField, 'number' | 'list' | 'choice' | 'sw
   schedule: 'choice',
   reduceOnPlateau: 'switch',
   earlyStoppingPatience: 'number',
-  labelSmoothing: 'number'
+  labelSmoothing: 'number',
+  mixedPrecision: 'switch'
 }
 
 export const FIELD_CHOICES: Partial<Record<ConfigField, readonly string[]>> = {
@@ -78,7 +80,8 @@ export const FIELD_LABELS: Record<ConfigField, string> = {
   schedule: 'Learning-rate schedule',
   reduceOnPlateau: 'Reduce on plateau',
   earlyStoppingPatience: 'Early stopping patience',
-  labelSmoothing: 'Label smoothing'
+  labelSmoothing: 'Label smoothing',
+  mixedPrecision: 'Mixed precision (bfloat16)'
 }
 
 export function configToForm(config: TrainConfig): ConfigForm {
@@ -100,7 +103,8 @@ export function configToForm(config: TrainConfig): ConfigForm {
     schedule: config.schedule,
     reduceOnPlateau: String(config.reduceOnPlateau),
     earlyStoppingPatience: String(config.earlyStoppingPatience),
-    labelSmoothing: String(config.labelSmoothing)
+    labelSmoothing: String(config.labelSmoothing),
+    mixedPrecision: String(config.mixedPrecision)
   }
 }
 
