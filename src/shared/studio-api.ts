@@ -40,6 +40,14 @@ const folderPath = z
   .min(1)
   .max(4096)
   .refine((p) => /^([/\\]|[A-Za-z]:[/\\])/.test(p), { message: 'must be an absolute path' })
+/** A name for a new model: its folder under <workspace>/models, so nothing that could leave it. */
+const modelName = z
+  .string()
+  .max(100)
+  .regex(
+    /^[A-Za-z0-9][A-Za-z0-9._-]*$/,
+    "use letters, digits, '.', '_' and '-', starting with a letter or digit"
+  )
 const photoIndex = z.number().int().min(0).max(100_000_000)
 /** A group of a photo run's results: a class (its index), the review group, or the skipped files. */
 const photoGroup = z.union([z.number().int().min(0).max(999), z.enum(['review', 'skipped', 'all'])])
@@ -145,6 +153,18 @@ export const studioCallArgs = {
   'serving:stop': z.object({}).strict(),
   'serving:get-state': z.object({}).strict(),
   'models:export': z.object({ modelId: id, format: z.enum(['keras', 'onnx', 'tfjs']) }).strict(),
+  /** Existing models combined into one averaging their probabilities, evaluated and saved. */
+  'models:create-ensemble': z
+    .object({
+      modelIds: z
+        .array(id)
+        .min(2, 'choose at least 2 models')
+        .max(20, 'choose at most 20 models')
+        .refine((ids) => new Set(ids).size === ids.length, 'choose each model once'),
+      /** The new model's name (its folder); a new one is made up when absent. */
+      name: modelName.optional()
+    })
+    .strict(),
   /** The native folder dialog (desktop app only: the browser bridge has none, type the path). */
   'app:pick-folder': z.object({ title: z.string().max(200).optional() }).strict(),
   'photos:start': z
@@ -501,6 +521,8 @@ export interface ModelSummary {
   metrics: { testAccuracy: number; macroF1: number; valAccuracy: number }
   timings: { trainSeconds: number; secondsPerEpoch: number }
   parent: string | null
+  /** An ensemble's members (it averages their probabilities); absent for a single model. */
+  members?: { id: string; preset: string; testAccuracy?: number }[]
 }
 
 export interface ModelDetail {
@@ -657,6 +679,7 @@ export interface StudioCallResults {
   'serving:stop': null
   'serving:get-state': ServingState | null
   'models:export': ExportedModel
+  'models:create-ensemble': ModelSummary
   'app:pick-folder': string | null
   'photos:start': PhotoRunState
   'photos:cancel': PhotoRunState | null

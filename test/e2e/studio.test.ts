@@ -7,8 +7,10 @@
 // with the keyboard, and a fine-tune with live progress and its before/after.
 // Then a folder of product photos (with a zero-byte and a text file named .jpg) tagged in the Photos
 // view: groups, thumbnails beside the model's input, a corrected tag, and the CSV export.
+// Last, two models ticked in the Models view combined into an ensemble (a member deleted meanwhile
+// first: the error banner).
 import { existsSync } from 'node:fs'
-import { mkdir, mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises'
+import { cp, mkdir, mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { chromium, type Browser, type Page } from 'playwright-core'
@@ -544,6 +546,52 @@ describe('studio in a real browser', () => {
       /Dataset shop \(150, trained on\).*\d+\.\d+%.*\d+\.\d+%/
     )
     await shot('36-imported-finetune-comparison')
+  })
+
+  it('combines two ticked models into an ensemble, and explains a member deleted meanwhile', async () => {
+    await byId('nav-models').click()
+    // A copy of a model, ticked, then deleted on disk behind the studio's back.
+    const [first] = (await service.call('models:list', {})) as { id: string }[]
+    await cp(join(workspace, 'models', first!.id), join(workspace, 'models', 'doomed'), {
+      recursive: true
+    })
+    await page.getByRole('button', { name: 'Refresh' }).click()
+    await expect.poll(() => byId('model-row').count()).toBe(4)
+    const check = (id: string) =>
+      page.locator(`[data-model-id="${id}"] [data-testid="model-check"]`)
+    await check('doomed').check()
+    expect(await byId('ensemble-create').isDisabled()).toBe(true)
+    await check(first!.id).check()
+    await rm(join(workspace, 'models', 'doomed'), { recursive: true })
+    const logged = consoleErrors.length
+    await byId('ensemble-create').click()
+    await expect
+      .poll(() => byId('error-message').textContent())
+      .toMatch(/Could not create the ensemble: model "doomed" no longer exists/)
+    // The refusal is the bridge's 400, which Chromium logs; it is the only error expected here.
+    expect(consoleErrors.splice(logged)).toEqual([expect.stringMatching(/status of 400/)])
+    await shot('37-ensemble-member-deleted')
+    await byId('error-dismiss').click()
+    // Listed again, the deleted model's tick goes; the other stays. Tick a second and name it.
+    await page.getByRole('button', { name: 'Refresh' }).click()
+    await expect.poll(() => byId('model-row').count()).toBe(3)
+    expect(await check(first!.id).isChecked()).toBe(true)
+    await byId('model-check').nth(1).check()
+    await byId('ensemble-name').fill('pair')
+    await byId('ensemble-create').click()
+    await expect
+      .poll(() => byId('model-detail').getAttribute('data-model-id'), { timeout: 60_000 })
+      .toBe('pair')
+    await expect.poll(() => byId('confusion-cell').count()).toBe(100)
+    const row = page.locator('[data-testid="model-row"][data-model-id="pair"]')
+    expect(await row.getAttribute('aria-selected')).toBe('true')
+    expect(await row.textContent()).toMatch(/ensemble.*\d+\.\d+%/)
+    expect(await byId('ensemble-members').textContent()).toMatch(/averaging 2 models/)
+    // Not fine-tuned or exported as a whole (the engine refuses both): its members are.
+    expect(await byId('finetune-panel').count()).toBe(0)
+    expect(await byId('ensemble-note').textContent()).toMatch(/fine-tune or export its members/)
+    expect(await page.locator('[data-testid="model-check"]:checked').count()).toBe(0)
+    await shot('38-ensemble-created')
   })
 
   it('logged no errors in the page', () => {

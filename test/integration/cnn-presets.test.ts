@@ -153,6 +153,17 @@ describe('CNN presets', () => {
     expect(exported.code).not.toBe(0)
     expect(exported.stderr).toMatch(/export each member/)
     expect(existsSync(join(tmp, 'e.onnx'))).toBe(false)
+    // An ensemble is not a member (the studio's "Create ensemble" refuses it the same way).
+    const nested = await runCli([
+      'ensemble',
+      '--models',
+      `${out},${small.modelDir}`,
+      '--out',
+      join(tmp, 'nested')
+    ])
+    expect(nested.code).not.toBe(0)
+    expect(nested.stderr).toMatch(/ensemble is itself an ensemble of 2 models: choose its members/)
+    expect(existsSync(join(tmp, 'nested'))).toBe(false)
   })
 
   it('train an ensemble of seeds with --ensemble', async () => {

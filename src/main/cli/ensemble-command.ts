@@ -1,13 +1,9 @@
 // `fashion-studio ensemble --models A,B,C`: existing models (any presets) combined into one model
 // that averages their probabilities, evaluated on the test set and saved as a model directory.
 import type { Command } from 'commander'
-import { basename } from 'node:path'
 import { CLASS_NAMES } from '@shared/classes'
 import { formatClassificationReport, formatConfusionMatrix } from '@shared/metrics'
-import { concatHistories } from '../engine/ensemble/train-ensemble'
-import { ensembleArtifacts } from '../engine/ensemble/ensemble-model'
-import { runExperiment } from '../engine/experiment'
-import { readModelDir } from '../engine/models/model-dir'
+import { combineModels } from '../engine/ensemble/combine-models'
 import { modelsDir } from '../engine/workspace'
 import { TrainingHost } from '../engine/worker/host'
 import { DATA_OPTION_HELP, locationsWithData } from './options'
@@ -42,29 +38,17 @@ async function ensemble(flags: EnsembleFlags): Promise<void> {
     .filter(Boolean)
   if (dirs.length < 2)
     throw new Error('--models needs at least 2 model directories, separated by commas')
-  const members = await Promise.all(dirs.map((d) => readModelDir(d)))
   const { workspace, dataDir } = await locationsWithData(flags)
   const host = new TrainingHost()
   try {
-    const result = await runExperiment({
+    const result = await combineModels({
       host,
-      config: members[0]!.metadata.config,
+      memberDirs: dirs,
       dataDir,
       modelsDir: modelsDir(workspace),
-      outDir: flags.out,
-      presetLabel: 'ensemble',
-      members: members.map((m) => ({
-        id: m.metadata.id || basename(m.dir),
-        preset: m.metadata.preset,
-        testAccuracy: m.metadata.metrics.testAccuracy
-      })),
-      produce: () =>
-        Promise.resolve({
-          artifacts: ensembleArtifacts(members.map((m) => m.artifacts)),
-          history: concatHistories(members.map((m) => m.history)),
-          trainSeconds: members.reduce((n, m) => n + m.metadata.timings.trainSeconds, 0)
-        })
+      outDir: flags.out
     })
+    const { members } = result
     const { report, confusion } = result.evaluation
     const out = flags.json ? process.stderr : process.stdout
     out.write(

@@ -3,8 +3,9 @@
 // the loopback HTTP bridge (bridge-server.ts) are thin carriers of this one class.
 import { randomUUID } from 'node:crypto'
 import { EventEmitter } from 'node:events'
+import { existsSync } from 'node:fs'
 import { mkdir, readdir, readFile } from 'node:fs/promises'
-import { dirname, join } from 'node:path'
+import { basename, dirname, join } from 'node:path'
 import { CLASS_NAMES, NUM_CLASSES } from '@shared/classes'
 import type { ClassificationReport } from '@shared/metrics'
 import {
@@ -26,6 +27,8 @@ import {
 import { PRESET_INFO } from '@shared/preset-info'
 import type { z } from 'zod'
 import { loadFashionMnist, type FashionMnist } from '../engine/data/fashion-mnist'
+import { combineModels } from '../engine/ensemble/combine-models'
+import { EnsembleError } from '../engine/ensemble/ensemble-model'
 import { argmaxRows } from '../engine/evaluation/evaluate'
 import { exportModel } from '../engine/export/export-model'
 import { FINETUNE_FILE, runFinetune } from '../engine/finetune/finetune'
@@ -63,6 +66,8 @@ export class StudioService {
   private suggesting: SuggestionsSession | undefined
   private suggestions: Promise<SuggestionsFile | null> | undefined
   private readonly probabilities = new Map<string, Float32Array>()
+  /** An ensemble being combined and evaluated ('models:create-ensemble' answers when it is saved). */
+  private ensembling = false
 
   private readonly serving: StudioServing
   private readonly labels: StudioLabels
@@ -246,6 +251,8 @@ export class StudioService {
         })
         return { format, path: done.out, bytes: done.bytes } as R
       }
+      case 'models:create-ensemble':
+        return (await this.createEnsemble(a as Args<'models:create-ensemble'>)) as R
       case 'app:pick-folder': {
         if (!this.options.pickFolder) {
           throw new StudioArgsError('no folder dialog here: type the folder path instead')
@@ -332,6 +339,46 @@ export class StudioService {
     }
     if (this.photos.running) {
       throw new StudioArgsError('a folder of photos is being classified: wait for it or cancel it')
+    }
+    if (this.ensembling) throw new StudioArgsError('an ensemble is being created: wait for it')
+  }
+
+  /**
+   * The CLI's `ensemble` on models of the workspace. The evaluation runs in the worker like any
+   * other model work; the call answers once the model is saved (seconds: one pass over the test
+   * set per member), so the renderer shows it busy meanwhile.
+   */
+  private async createEnsemble(args: Args<'models:create-ensemble'>): Promise<ModelSummary> {
+    this.checkIdle()
+    const memberDirs = args.modelIds.map((m) => this.modelDir(m))
+    const outDir = args.name === undefined ? undefined : this.modelDir(args.name)
+    if (outDir && existsSync(outDir)) {
+      throw new StudioArgsError(`a model named "${args.name}" already exists: choose another name`)
+    }
+    const gone = args.modelIds.find((_, k) => !existsSync(memberDirs[k]!))
+    if (gone) {
+      throw new StudioArgsError(
+        `model "${gone}" no longer exists (deleted?): refresh the list and choose again`
+      )
+    }
+    this.ensembling = true
+    try {
+      const { data } = await this.dataset()
+      const result = await combineModels({
+        host: this.host,
+        memberDirs,
+        dataDir: this.options.dataDir,
+        data,
+        modelsDir: modelsDir(this.options.workspace),
+        outDir
+      })
+      return toSummary(basename(result.modelDir), result.metadata)
+    } catch (err) {
+      // The members do not fit together: a bad choice (400 on the bridge), not an engine failure.
+      if (err instanceof EnsembleError) throw new StudioArgsError(err.message)
+      throw err
+    } finally {
+      this.ensembling = false
     }
   }
 
@@ -568,6 +615,7 @@ function toSummary(id: string, m: ModelMetadata): ModelSummary {
     backend: m.backend,
     metrics: m.metrics,
     timings: { trainSeconds: m.timings.trainSeconds, secondsPerEpoch: m.timings.secondsPerEpoch },
-    parent: m.parent
+    parent: m.parent,
+    ...(m.members && { members: m.members })
   }
 }

@@ -107,4 +107,47 @@ describe('models store', () => {
     ])
     expect(store.detail).toBeNull()
   })
+
+  describe('ensemble from ticked models', () => {
+    it('ticks in order, combines them, clears the ticks and opens the new model', async () => {
+      const store = useModelsStore()
+      await store.refresh()
+      store.toggleChecked('seed-old')
+      expect(await store.createEnsemble()).toBe(false) // one model: nothing is asked
+      store.toggleChecked('seed-new')
+      const made = { ...modelSummary('pair', '2026-01-03T10:00:00.000Z'), preset: 'ensemble' }
+      api.call.mockImplementationOnce(async () => made)
+      const creating = store.createEnsemble('pair')
+      expect(store.creatingEnsemble).toBe(true)
+      expect(await creating).toBe(true)
+      expect(api.call).toHaveBeenCalledWith('models:create-ensemble', {
+        modelIds: ['seed-old', 'seed-new'],
+        name: 'pair'
+      })
+      expect(store.creatingEnsemble).toBe(false)
+      expect(store.checkedIds).toEqual([])
+      expect(store.selectedId).toBe('pair')
+    })
+
+    it('keeps the ticks when the engine refuses (bad input loses nothing), and reports why', async () => {
+      const store = useModelsStore()
+      const errors = useErrorsStore()
+      await store.refresh()
+      store.toggleChecked('seed-new')
+      store.toggleChecked('seed-old')
+      api.call.mockRejectedValueOnce(new Error('a model named "pair" already exists'))
+      expect(await store.createEnsemble('pair')).toBe(false)
+      expect(store.checkedIds).toEqual(['seed-new', 'seed-old'])
+      expect(store.creatingEnsemble).toBe(false)
+      expect(errors.messages.map((m) => m.text)).toEqual([
+        'Could not create the ensemble: a model named "pair" already exists'
+      ])
+      // Unticking and a model gone from the list both drop it from the members.
+      store.toggleChecked('seed-new')
+      expect(store.checkedIds).toEqual(['seed-old'])
+      api.call.mockImplementationOnce(async () => [NEW])
+      await store.refresh()
+      expect(store.checkedIds).toEqual([])
+    })
+  })
 })

@@ -1,5 +1,5 @@
-// Trained models: the list, the selected model's detail (curves, report, confusion matrix) and the
-// drill-down into one confusion-matrix cell.
+// Trained models: the list, the selected model's detail (curves, report, confusion matrix), the
+// drill-down into one confusion-matrix cell, and models ticked to be combined into an ensemble.
 import { getApi } from '@renderer/api'
 import type { CellImages, ModelDetail, ModelSummary } from '@shared/studio-api'
 import { defineStore } from 'pinia'
@@ -28,6 +28,9 @@ export const useModelsStore = defineStore('models', () => {
   const loadingCell = ref(false)
   const listLoaded = ref(false)
   const listFailed = ref(false)
+  /** Models ticked for an ensemble, in the order ticked (the members' order). */
+  const checkedIds = ref<string[]>([])
+  const creatingEnsemble = ref(false)
 
   /** Newest first, whatever order the engine lists them in. */
   const models = computed(() =>
@@ -46,6 +49,8 @@ export const useModelsStore = defineStore('models', () => {
       list.value = await getApi().call('models:list', {})
       listLoaded.value = true
       listFailed.value = false
+      // A ticked model that is gone (deleted outside the studio) cannot be a member any more.
+      checkedIds.value = checkedIds.value.filter((id) => list.value.some((m) => m.id === id))
     } catch (err) {
       listFailed.value = true
       errors.report('Could not list the models', err)
@@ -84,6 +89,36 @@ export const useModelsStore = defineStore('models', () => {
   async function open(modelId: string): Promise<void> {
     closeCell()
     await Promise.all([select(modelId), refresh()])
+  }
+
+  function toggleChecked(modelId: string): void {
+    checkedIds.value = checkedIds.value.includes(modelId)
+      ? checkedIds.value.filter((id) => id !== modelId)
+      : [...checkedIds.value, modelId]
+  }
+
+  /**
+   * Combines the ticked models in the engine (the test set is evaluated there) and opens the new
+   * model. On failure the ticks stay, so the user can fix the choice; resolves true when made.
+   */
+  async function createEnsemble(name?: string): Promise<boolean> {
+    if (checkedIds.value.length < 2 || creatingEnsemble.value) return false
+    creatingEnsemble.value = true
+    let made: ModelSummary
+    try {
+      made = await getApi().call('models:create-ensemble', {
+        modelIds: [...checkedIds.value],
+        ...(name && { name })
+      })
+    } catch (err) {
+      errors.report('Could not create the ensemble', err)
+      return false
+    } finally {
+      creatingEnsemble.value = false
+    }
+    checkedIds.value = []
+    await open(made.id)
+    return true
   }
 
   let cellRequest = 0
@@ -129,9 +164,13 @@ export const useModelsStore = defineStore('models', () => {
     loadingCell,
     listLoaded,
     listFailed,
+    checkedIds,
+    creatingEnsemble,
     refresh,
     select,
     open,
+    toggleChecked,
+    createEnsemble,
     openCell,
     closeCell
   }
