@@ -1,15 +1,17 @@
 #!/usr/bin/env node
 // Part of `npm run bench`: the convolutional presets.
 //  1. The same network in both engines: cnn-small (conv32-pool-conv64-pool-dense128, Adam, batch 64,
-//     20% validation) against ../shared/bench/keras-reference.sh cnn, in the same run.
+//     20% validation) against ../shared/bench/keras_reference.py cnn, in the same run, in float32
+//     and, where the CPU has bfloat16 units, in mixed precision (bench/keras-policy.py).
 //  2. Time to accuracy per preset: each preset trained with the test set evaluated after every epoch
 //     (that evaluation is left out of the times), printing when it first reached 0.90 / 0.92 / 0.93 /
 //     0.94 and its final accuracy. BENCH_PRESETS=cnn-small,cnn-bn picks presets;
 //     BENCH_CNN_EPOCHS sets the epochs of part 1 (default 15). The machine is shared and noisy:
 //     compare the ratios of one run, not absolute seconds.
 import { spawnSync } from 'node:child_process'
-import { existsSync } from 'node:fs'
-import { resolve } from 'node:path'
+import { existsSync, readFileSync } from 'node:fs'
+import { dirname, join, resolve } from 'node:path'
+import { kerasVenvDir } from '../scripts/setup/keras-venv.mjs'
 import { lastJson, table, train } from './lib.mjs'
 
 const cnnEpochs = Number(process.env.BENCH_CNN_EPOCHS ?? 15)
@@ -19,49 +21,73 @@ const presets = (process.env.BENCH_PRESETS ?? 'seed,cnn-small,cnn-bn,cnn-best')
 const keras = process.env.KERAS_REFERENCE ?? resolve('../shared/bench/keras-reference.sh')
 const targets = [0.9, 0.92, 0.93, 0.94]
 
-// 1. Same network, same machine, same run.
-console.error(`\ncnn-small, ${cnnEpochs} epochs: Fashion Studio ...`)
-const ours = train(['--preset', 'cnn-small', '--epochs', String(cnnEpochs)])
-let k
-if (existsSync(keras)) {
-  console.error(`running the Keras reference (${keras} cnn ${cnnEpochs} 0) ...`)
-  const res = spawnSync('bash', [keras, 'cnn', String(cnnEpochs), '0'], {
-    encoding: 'utf8',
-    stdio: ['ignore', 'pipe', 'inherit']
-  })
-  if (res.status === 0) k = lastJson(res.stdout)
-  else console.error(`Keras reference failed (${res.status})`)
+// 1. Same network, same machine, same run: float32 in both engines, then (on CPUs with bfloat16
+// units) mixed precision in both, ours with --mixed-precision and Keras under 'mixed_bfloat16'.
+const kerasPython = join(
+  kerasVenvDir(),
+  process.platform === 'win32' ? 'Scripts/python.exe' : 'bin/python'
+)
+const kerasScript = join(dirname(keras), 'keras_reference.py')
+function kerasRun(policy) {
+  if (!existsSync(kerasPython) || !existsSync(kerasScript)) return undefined
+  console.error(`running the Keras reference (${kerasScript} cnn ${cnnEpochs} 0, ${policy}) ...`)
+  const res = spawnSync(
+    kerasPython,
+    ['bench/keras-policy.py', policy, kerasScript, 'cnn', String(cnnEpochs), '0'],
+    { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }
+  )
+  if (res.status === 0) return lastJson(res.stdout)
+  console.error(`Keras reference failed (${res.status})`)
+  return undefined
 }
-console.log(`\nThe same CNN (conv32-pool-conv64-pool-dense128), ${cnnEpochs} epochs, batch 64:\n`)
-console.log(
-  table([
-    ['', 'Fashion Studio', k ? k.engine : 'Keras (not available)', 'ratio (ours / Keras)'],
+const precisions = [['float32', '--no-mixed-precision', 'float32']]
+if (
+  /\b(amx_bf16|avx512_bf16)\b/.test(
+    existsSync('/proc/cpuinfo') ? readFileSync('/proc/cpuinfo', 'utf8') : ''
+  )
+) {
+  precisions.push(['mixed bfloat16', '--mixed-precision', 'mixed_bfloat16'])
+}
+const sameNetwork = [['', 'Fashion Studio', 'Keras', 'ratio (ours / Keras)']]
+for (const [label, flag, policy] of precisions) {
+  console.error(`\ncnn-small, ${cnnEpochs} epochs, ${label}: Fashion Studio ...`)
+  const ours = train(['--preset', 'cnn-small', '--epochs', String(cnnEpochs), flag])
+  const k = kerasRun(policy)
+  const ratio = (a, b) => (b ? (a / b).toFixed(2) : '')
+  sameNetwork.push(
     [
-      's/epoch',
-      ours.secondsPerEpoch.toFixed(2),
-      k ? k.s_per_epoch.toFixed(2) : '-',
-      k ? (ours.secondsPerEpoch / k.s_per_epoch).toFixed(2) : ''
-    ],
-    [
-      'total training s',
+      `${label}: total training s`,
       ours.trainSeconds.toFixed(1),
       k ? k.train_s.toFixed(1) : '-',
-      k ? (ours.trainSeconds / k.train_s).toFixed(2) : ''
+      ratio(ours.trainSeconds, k?.train_s)
     ],
     [
-      'test accuracy',
+      `${label}: s/epoch`,
+      ours.secondsPerEpoch.toFixed(2),
+      k ? k.s_per_epoch.toFixed(2) : '-',
+      ratio(ours.secondsPerEpoch, k?.s_per_epoch)
+    ],
+    [
+      `${label}: test accuracy`,
       ours.testAccuracy.toFixed(4),
       k ? k.test_acc.toFixed(4) : '-',
       k ? `${((ours.testAccuracy - k.test_acc) * 100).toFixed(2)} points` : ''
     ],
     [
-      'predict 10k test images, s',
+      `${label}: predict 10k test images, s`,
       ours.predictTestSeconds.toFixed(2),
       k ? k.predict_10k_s.toFixed(2) : '-',
-      k ? (ours.predictTestSeconds / k.predict_10k_s).toFixed(2) : ''
+      ratio(ours.predictTestSeconds, k?.predict_10k_s)
     ],
-    ['peak RSS, MB', ours.maxRssMB, '-', '']
-  ])
+    [`${label}: peak RSS, MB`, ours.maxRssMB, '-', '']
+  )
+}
+console.log(
+  `\nThe same CNN (conv32-pool-conv64-pool-dense128), ${cnnEpochs} epochs, batch 64, 20% validation:\n`
+)
+console.log(table(sameNetwork))
+console.log(
+  "(ours: s/epoch is the training steps alone, the total includes validation; Keras's s/epoch is its total / epochs)"
 )
 
 // 2. Time to accuracy, per preset.

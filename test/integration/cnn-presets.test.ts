@@ -13,6 +13,7 @@ import type { EpochLogs } from '@shared/training'
 import { readModelDir } from '../../src/main/engine/models/model-dir'
 import { TrainingHost } from '../../src/main/engine/worker/host'
 import { lastJsonLine, runCli } from '../helpers/cli'
+import { cpuHasBfloat16 } from '../../src/main/engine/training/precision'
 import { realData, WORKER_FILE } from '../helpers/real-data'
 
 interface Trained {
@@ -103,6 +104,34 @@ describe('CNN presets', () => {
     // saved tfjs model loaded again: batch norm, pooling order and weights all have to match.
     expect(bn.testAccuracy).toBeCloseTo(bn.history[1]!.test_accuracy!, 3)
   })
+
+  it.runIf(cpuHasBfloat16())(
+    'train in mixed precision to the float32 accuracy, saving float32 weights that score what the network scored',
+    async () => {
+      const run = await runCli([
+        'train',
+        '--preset',
+        'cnn-bn',
+        ...TINY,
+        '--batch-size',
+        '64',
+        '--track-test',
+        '--mixed-precision',
+        '--out',
+        join(tmp, 'mixed'),
+        '--json'
+      ])
+      expect(run.code, run.stderr).toBe(0)
+      const mixed = lastJsonLine<Trained & { config: { mixedPrecision: boolean } }>(run.stdout)
+      expect(mixed.config.mixedPrecision).toBe(true)
+      // Same seed and data as the float32 run above: bfloat16 rounding moves it a little, no more.
+      expect(Math.abs(mixed.testAccuracy - bn.testAccuracy)).toBeLessThan(0.03)
+      expect(mixed.testAccuracy).toBeCloseTo(mixed.history[1]!.test_accuracy!, 3)
+      const weights = await readFile(join(tmp, 'mixed', 'weights.bin'))
+      const bnWeights = await readFile(join(bn.modelDir, 'weights.bin'))
+      expect(weights.byteLength).toBe(bnWeights.byteLength)
+    }
+  )
 
   it('average the mirrored prediction with test-time augmentation', async () => {
     const data = await realData()

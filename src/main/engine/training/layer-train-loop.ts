@@ -122,10 +122,12 @@ export function trainLayers(
       }
       const seconds = (performance.now() - started) / 1000
       const v = hasValidation
-        ? evaluate(
+        ? // In the steps' precision, as Keras validates under a mixed policy; the test set and
+          // the saved model's predictions below use float32.
+          evaluate(
             tf,
             raw,
-            network,
+            trainNet,
             weights,
             images.subarray(trainCount * IMAGE_PIXELS),
             labels.subarray(trainCount)
