@@ -13,6 +13,7 @@ import type { TrainingHost } from '../engine/worker/host'
 import { DynamicBatcher, QueueFullError } from './batcher'
 import { parseInstances } from './instances'
 import { openApiDocument } from './openapi'
+import { unitPixels } from '../engine/data/unit-pixels'
 
 export interface ServeOptions {
   /** The training worker's host: needed by the tfjs engine, unused by onnx. */
@@ -211,10 +212,7 @@ export async function startModelServer(o: ServeOptions): Promise<ModelServer> {
         `could not read the image: ${err instanceof Error ? err.message : String(err)}`
       )
     }
-    const probs = await predict(
-      Float32Array.from(pixels, (v) => v / 255),
-      1
-    )
+    const probs = await predict(unitPixels(pixels), 1)
     return describe(Array.from(probs))
   }
 

@@ -6,6 +6,7 @@ import { parentPort, type MessagePort } from 'node:worker_threads'
 import type * as Ort from 'onnxruntime-node'
 import { IMAGE_PIXELS } from '@shared/classes'
 import type { OrtEvent, OrtRequest } from './ort-protocol'
+import { unitPixels } from '../data/unit-pixels'
 
 const port = parentPort as MessagePort
 const post = (e: OrtEvent, transfer: ArrayBuffer[] = []): void => port.postMessage(e, transfer)
@@ -63,8 +64,7 @@ async function handle(req: OrtRequest): Promise<void> {
   if (!Number.isInteger(count)) {
     throw new Error(`predict: ${req.images.length} values is not a whole number of 28x28 images`)
   }
-  const px =
-    req.images instanceof Float32Array ? req.images : Float32Array.from(req.images, (v) => v / 255)
+  const px = req.images instanceof Float32Array ? req.images : unitPixels(req.images)
   const input = new ort.Tensor('float32', px, [count, ...inputShape])
   const out = await session.run({ [session.inputNames[0]!]: input })
   const result = out[session.outputNames[0]!]!

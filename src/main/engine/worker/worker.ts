@@ -24,6 +24,7 @@ import {
   toLayersModel
 } from '../training/layers-model'
 import { isPlainDense, type EpochLogs } from '@shared/training'
+import { unitPixels } from '../data/unit-pixels'
 
 const port = parentPort as MessagePort
 const post = (e: WorkerEvent, transfer: ArrayBuffer[] = []): void => port.postMessage(e, transfer)
@@ -272,7 +273,7 @@ function predictImages(
   for (let start = 0; start < count; start += chunk) {
     const size = Math.min(chunk, count - start)
     const src = images.subarray(start * IMAGE_PIXELS, (start + size) * IMAGE_PIXELS)
-    const px = src instanceof Float32Array ? src : Float32Array.from(src, (v) => v / 255)
+    const px = src instanceof Float32Array ? src : unitPixels(src)
     const native = nativeNetworkOf(model)
     const run = (x: Tensor): Tensor =>
       native
