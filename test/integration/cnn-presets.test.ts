@@ -38,20 +38,12 @@ const TINY = [
   '32'
 ]
 
+/** The batch-normalized run that the float32 and the mixed-precision checks both train. */
+const BN_TRAIN = ['train', '--preset', 'cnn-bn', ...TINY, '--batch-size', '64', '--track-test']
+
 beforeAll(async () => {
   tmp = await mkdtemp(join(tmpdir(), 'fs-cnn-'))
-  const a = await runCli([
-    'train',
-    '--preset',
-    'cnn-bn',
-    ...TINY,
-    '--batch-size',
-    '64',
-    '--track-test',
-    '--out',
-    join(tmp, 'bn'),
-    '--json'
-  ])
+  const a = await runCli([...BN_TRAIN, '--out', join(tmp, 'bn'), '--json'])
   expect(a.code, a.stderr).toBe(0)
   bn = lastJsonLine(a.stdout)
   const b = await runCli([
@@ -109,13 +101,7 @@ describe('CNN presets', () => {
     'train in mixed precision to the float32 accuracy, saving float32 weights that score what the network scored',
     async () => {
       const run = await runCli([
-        'train',
-        '--preset',
-        'cnn-bn',
-        ...TINY,
-        '--batch-size',
-        '64',
-        '--track-test',
+        ...BN_TRAIN,
         '--mixed-precision',
         '--out',
         join(tmp, 'mixed'),

@@ -48,11 +48,6 @@ export class LayerNetwork {
     this.castable = this.specs.map((s) => s.role === 'kernel' || s.role === 'bias')
   }
 
-  /** Whether the layers compute in bfloat16 (see precision.ts). */
-  get mixed(): boolean {
-    return this.raw.mixed
-  }
-
   get parameterCount(): number {
     return this.specs.reduce((n, s) => n + s.shape.reduce((a, b) => a * b, 1), 0)
   }
