@@ -18,6 +18,7 @@ import { ConvOps } from '../../src/main/engine/training/conv-ops'
 import { initialWeightsFromArtifacts } from '../../src/main/engine/training/flat-weights'
 import { LayerNetwork } from '../../src/main/engine/training/layer-network'
 import { evaluate, trainLayers } from '../../src/main/engine/training/layer-train-loop'
+import { EagerSteps } from '../../src/main/engine/training/step-engine'
 import { networkToLayersModel, saveToArtifacts } from '../../src/main/engine/training/layers-model'
 import { networkFromModel } from '../../src/main/engine/training/model-to-network'
 import { NetworkWeights } from '../../src/main/engine/training/network-weights'
@@ -268,13 +269,13 @@ describe('LayerNetwork', () => {
     expect(best[best.length - 1]).toBe(result.bestEpoch)
     const weights = new NetworkWeights(tf, raw, result.network.specs, result.weights)
     const trainCount = Math.floor(1500 * (1 - config.validationSplit))
+    const steps = new EagerSteps(tf, raw, result.network, result.network, weights)
     const again = evaluate(
       tf,
-      raw,
-      result.network,
-      weights,
+      steps,
       images.subarray(trainCount * IMAGE_PIXELS),
-      labels.subarray(trainCount)
+      labels.subarray(trainCount),
+      true
     )
     expect(again.loss).toBeCloseTo(result.history[result.bestEpoch - 1]!.val_loss, 5)
     weights.dispose()

@@ -240,7 +240,7 @@ export class LayerNetwork {
 }
 
 /** Inverted dropout, as Keras: keep with probability 1 - rate, scaled by 1 / (1 - rate). */
-function dropoutMask(size: number, rate: number, random: () => number): Float32Array {
+export function dropoutMask(size: number, rate: number, random: () => number): Float32Array {
   const mask = new Float32Array(size)
   const keep = 1 / (1 - rate)
   for (let i = 0; i < size; i++) mask[i] = random() >= rate ? keep : 0

@@ -15,6 +15,9 @@ import { NetworkWeights } from './network-weights'
 import { EpochSums } from './epoch-sums'
 import { mulberry32, shuffledIndices } from './random'
 import type { RawOps } from './raw-ops'
+import { EagerSteps, type Batch, type StepEngine } from './step-engine'
+import { GraphTrainer } from '../graph/graph-trainer'
+import { DT_FLOAT } from './precision'
 import { learningRateAt, ValidationWatch } from './schedule'
 import { TrainingCancelled, type TrainHooks } from './train-loop'
 
@@ -50,6 +53,11 @@ export function trainLayers(
     test?: TestSet
     /** Kernels for the training steps when they differ from `raw`/`conv` (mixed precision). */
     compute?: { raw: RawOps; conv: ConvOps }
+    /**
+     * How the steps run: one TensorFlow graph per step (default; fuses kernels and runs
+     * independent ones in parallel) or eager kernel calls (FASHION_STUDIO_EAGER_STEPS=1).
+     */
+    engine?: 'graph' | 'eager'
   } = {}
 ): LayerTrainResult {
   const count = labels.length
@@ -76,8 +84,22 @@ export function trainLayers(
   const initial = options.initialWeights
     ? network.splitFlat(options.initialWeights)
     : network.initialWeights(config.seed)
-  const weights = new NetworkWeights(tf, raw, network.specs, initial)
-  tf.dispose(initial)
+  const engineKind = options.engine ?? (process.env.FASHION_STUDIO_EAGER_STEPS ? 'eager' : 'graph')
+  let engine: StepEngine
+  try {
+    engine =
+      engineKind === 'graph'
+        ? new GraphTrainer(tf, layers, initial, options.compute?.raw.computeDtype ?? DT_FLOAT)
+        : new EagerSteps(
+            tf,
+            raw,
+            network,
+            trainNet,
+            new NetworkWeights(tf, raw, network.specs, initial)
+          )
+  } finally {
+    tf.dispose(initial)
+  }
   const watch = new ValidationWatch(config)
   const random = mulberry32(config.seed)
   const batchPixels = new Float32Array(config.batchSize * IMAGE_PIXELS)
@@ -107,16 +129,13 @@ export function trainLayers(
         for (let k = 0; k < size; k++) batchLabels[k] = labels[idx[k]!]!
         lr = learningRateAt(config.schedule, config.learningRate, step++, totalSteps) * watch.factor
         tf.tidy(() => {
-          const x = tf.tensor2d(batchPixels.subarray(0, size * IMAGE_PIXELS), [size, IMAGE_PIXELS])
-          const y = tf.tensor2d(batchTargets.subarray(0, size * NUM_CLASSES), [size, NUM_CLASSES])
-          const l = tf.tensor1d(batchLabels.subarray(0, size), 'int32')
-          const w = weights.read()
-          const fwd = trainNet.forward(w, x, true, random)
-          const { loss, backprop } = raw.softmaxCrossEntropy(fwd.logits, y)
-          const grads = trainNet.backward(fwd, tf.mul(backprop, 1 / size))
-          weights.applyAdam(grads, lr)
-          for (const u of fwd.movingUpdates) weights.assignOne(u.param, u.value)
-          sums.add(tf.sum(loss), countCorrect(tf, fwd.logits, l))
+          const batch: Batch = {
+            x: tf.tensor2d(batchPixels.subarray(0, size * IMAGE_PIXELS), [size, IMAGE_PIXELS]),
+            y: tf.tensor2d(batchTargets.subarray(0, size * NUM_CLASSES), [size, NUM_CLASSES]),
+            labels: tf.tensor1d(batchLabels.subarray(0, size), 'int32')
+          }
+          const { lossSum, correct } = engine.step(batch, lr, random)
+          sums.add(lossSum, correct)
         })
         sums.batchDone(size, hooks, epoch, b + 1, batches)
       }
@@ -126,11 +145,10 @@ export function trainLayers(
           // the saved model's predictions below use float32.
           evaluate(
             tf,
-            raw,
-            trainNet,
-            weights,
+            engine,
             images.subarray(trainCount * IMAGE_PIXELS),
-            labels.subarray(trainCount)
+            labels.subarray(trainCount),
+            false
           )
         : { loss: NaN, accuracy: NaN }
       const logs: EpochLogs = {
@@ -147,11 +165,10 @@ export function trainLayers(
         const t0 = performance.now()
         logs.test_accuracy = evaluate(
           tf,
-          raw,
-          network,
-          weights,
+          engine,
           options.test.images,
-          options.test.labels
+          options.test.labels,
+          true
         ).accuracy
         evaluationSeconds += (performance.now() - t0) / 1000
       }
@@ -161,33 +178,28 @@ export function trainLayers(
         const { improved, stop } = watch.update(v.loss)
         if (improved && config.earlyStoppingPatience > 0) {
           if (best) tf.dispose(best.weights)
-          best = { weights: weights.read(), epoch }
+          best = { weights: engine.read(), epoch }
           hooks.onBest?.(best.weights, epoch)
         }
         if (stop) break
       }
     }
-    if (best) weights.assign(best.weights)
-    return { network, weights: weights.read(), history, bestEpoch: best?.epoch ?? history.length }
+    if (best) engine.assign(best.weights)
+    return { network, weights: engine.read(), history, bestEpoch: best?.epoch ?? history.length }
   } finally {
     if (best) tf.dispose(best.weights)
-    weights.dispose()
+    engine.dispose()
     sums.dispose()
   }
-}
-
-function countCorrect(tf: Tf, logits: Tensor, labels: Tensor): Tensor {
-  return tf.sum(tf.cast(tf.equal(tf.argMax(logits, 1), labels), 'float32'))
 }
 
 /** Inference-mode loss and accuracy over a set of images, in chunks so memory stays small. */
 export function evaluate(
   tf: Tf,
-  raw: RawOps,
-  network: LayerNetwork,
-  weights: NetworkWeights,
+  engine: StepEngine,
   images: Uint8Array,
-  labels: Uint8Array
+  labels: Uint8Array,
+  float32: boolean
 ): { loss: number; accuracy: number } {
   const count = labels.length
   const chunk = 1000
@@ -195,26 +207,25 @@ export function evaluate(
   const targets = new Float32Array(chunk * NUM_CLASSES)
   let loss = 0
   let correct = 0
-  const w = weights.read()
-  try {
-    for (let start = 0; start < count; start += chunk) {
-      const size = Math.min(chunk, count - start)
-      const idx = Int32Array.from({ length: size }, (_, k) => start + k)
-      fillBatch(pixels, images, idx, null, Math.random)
-      fillTargets(targets, labels, idx, 0)
-      const [l, c] = tf.tidy(() => {
-        const x = tf.tensor2d(pixels.subarray(0, size * IMAGE_PIXELS), [size, IMAGE_PIXELS])
-        const y = tf.tensor2d(targets.subarray(0, size * NUM_CLASSES), [size, NUM_CLASSES])
-        const logits = network.forward(w, x, false).logits
-        const truth = tf.tensor1d(Int32Array.from(labels.subarray(start, start + size)), 'int32')
-        return [tf.sum(raw.softmaxCrossEntropy(logits, y).loss), countCorrect(tf, logits, truth)]
-      })
-      loss += l!.dataSync()[0]!
-      correct += c!.dataSync()[0]!
-      tf.dispose([l!, c!])
-    }
-  } finally {
-    tf.dispose(w)
+  for (let start = 0; start < count; start += chunk) {
+    const size = Math.min(chunk, count - start)
+    const idx = Int32Array.from({ length: size }, (_, k) => start + k)
+    fillBatch(pixels, images, idx, null, Math.random)
+    fillTargets(targets, labels, idx, 0)
+    const sums = tf.tidy(() => {
+      const s = engine.inferSums(
+        {
+          x: tf.tensor2d(pixels.subarray(0, size * IMAGE_PIXELS), [size, IMAGE_PIXELS]),
+          y: tf.tensor2d(targets.subarray(0, size * NUM_CLASSES), [size, NUM_CLASSES]),
+          labels: tf.tensor1d(Int32Array.from(labels.subarray(start, start + size)), 'int32')
+        },
+        float32
+      )
+      return [s.lossSum, s.correct]
+    })
+    loss += sums[0]!.dataSync()[0]!
+    correct += sums[1]!.dataSync()[0]!
+    tf.dispose(sums)
   }
   return { loss: loss / count, accuracy: correct / count }
 }
