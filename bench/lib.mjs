@@ -16,14 +16,22 @@ export function table(rows) {
   return rows.map((r) => r.map((cell, c) => String(cell).padEnd(widths[c])).join('  ')).join('\n')
 }
 
-/** `fashion-studio train ARGS --json` into a temporary folder (removed after); its JSON result. */
-export function train(args) {
+/**
+ * `fashion-studio train ARGS --json` into a temporary folder (removed after); its JSON result.
+ * `env` adds environment variables (FASHION_STUDIO_EAGER_STEPS=1 for the eager steps).
+ */
+export function train(args, env = {}) {
   const out = mkdtempSync(join(tmpdir(), 'fs-bench-'))
   try {
     const res = spawnSync(
       process.execPath,
       ['bin/fashion-studio.cjs', 'train', ...args, '--out', join(out, 'model'), '--json'],
-      { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 64 << 20 }
+      {
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'inherit'],
+        maxBuffer: 64 << 20,
+        env: { ...process.env, ...env }
+      }
     )
     if (res.status !== 0) {
       throw new Error(`fashion-studio train ${args.join(' ')} failed (${res.status})`)

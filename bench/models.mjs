@@ -2,7 +2,8 @@
 // Part of `npm run bench`: the convolutional presets.
 //  1. The same network in both engines: cnn-small (conv32-pool-conv64-pool-dense128, Adam, batch 64,
 //     20% validation) against ../shared/bench/keras_reference.py cnn, in the same run, in float32
-//     and, where the CPU has bfloat16 units, in mixed precision (bench/keras-policy.py).
+//     and, where the CPU has bfloat16 units, in mixed precision (bench/keras-policy.py). Ours runs
+//     twice: with its default graph steps and with the eager steps (FASHION_STUDIO_EAGER_STEPS=1).
 //  2. Time to accuracy per preset: each preset trained with the test set evaluated after every epoch
 //     (that evaluation is left out of the times), printing when it first reached 0.90 / 0.92 / 0.93 /
 //     0.94 and its final accuracy. BENCH_PRESETS=cnn-small,cnn-bn picks presets;
@@ -48,38 +49,38 @@ if (
 ) {
   precisions.push(['mixed bfloat16', '--mixed-precision', 'mixed_bfloat16'])
 }
-const sameNetwork = [['', 'Fashion Studio', 'Keras', 'ratio (ours / Keras)']]
+const sameNetwork = [
+  ['', 'ours, graph steps', 'ours, eager steps', 'Keras', 'graph / Keras', 'eager / Keras']
+]
 for (const [label, flag, policy] of precisions) {
-  console.error(`\ncnn-small, ${cnnEpochs} epochs, ${label}: Fashion Studio ...`)
-  const ours = train(['--preset', 'cnn-small', '--epochs', String(cnnEpochs), flag])
+  const args = ['--preset', 'cnn-small', '--epochs', String(cnnEpochs), flag]
+  console.error(`\ncnn-small, ${cnnEpochs} epochs, ${label}: Fashion Studio, graph steps ...`)
+  const ours = train(args)
+  console.error(`cnn-small, ${cnnEpochs} epochs, ${label}: Fashion Studio, eager steps ...`)
+  const eager = train(args, { FASHION_STUDIO_EAGER_STEPS: '1' })
   const k = kerasRun(policy)
   const ratio = (a, b) => (b ? (a / b).toFixed(2) : '')
+  const row = (name, pick, kerasValue, digits) => [
+    `${label}: ${name}`,
+    pick(ours).toFixed(digits),
+    pick(eager).toFixed(digits),
+    kerasValue === undefined ? '-' : kerasValue.toFixed(digits),
+    ratio(pick(ours), kerasValue),
+    ratio(pick(eager), kerasValue)
+  ]
   sameNetwork.push(
-    [
-      `${label}: total training s`,
-      ours.trainSeconds.toFixed(1),
-      k ? k.train_s.toFixed(1) : '-',
-      ratio(ours.trainSeconds, k?.train_s)
-    ],
-    [
-      `${label}: s/epoch`,
-      ours.secondsPerEpoch.toFixed(2),
-      k ? k.s_per_epoch.toFixed(2) : '-',
-      ratio(ours.secondsPerEpoch, k?.s_per_epoch)
-    ],
+    row('total training s', (r) => r.trainSeconds, k?.train_s, 1),
+    row('s/epoch', (r) => r.secondsPerEpoch, k?.s_per_epoch, 2),
     [
       `${label}: test accuracy`,
       ours.testAccuracy.toFixed(4),
+      eager.testAccuracy.toFixed(4),
       k ? k.test_acc.toFixed(4) : '-',
-      k ? `${((ours.testAccuracy - k.test_acc) * 100).toFixed(2)} points` : ''
+      k ? `${((ours.testAccuracy - k.test_acc) * 100).toFixed(2)} points` : '',
+      k ? `${((eager.testAccuracy - k.test_acc) * 100).toFixed(2)} points` : ''
     ],
-    [
-      `${label}: predict 10k test images, s`,
-      ours.predictTestSeconds.toFixed(2),
-      k ? k.predict_10k_s.toFixed(2) : '-',
-      ratio(ours.predictTestSeconds, k?.predict_10k_s)
-    ],
-    [`${label}: peak RSS, MB`, ours.maxRssMB, '-', '']
+    row('predict 10k test images, s', (r) => r.predictTestSeconds, k?.predict_10k_s, 2),
+    [`${label}: peak RSS, MB`, ours.maxRssMB, eager.maxRssMB, '-', '', '']
   )
 }
 console.log(

@@ -10,8 +10,12 @@ import { lastJson, table, train } from './lib.mjs'
 const epochs = Number(process.env.BENCH_EPOCHS ?? 15)
 const keras = process.env.KERAS_REFERENCE ?? resolve('../shared/bench/keras-reference.sh')
 
-function ours() {
-  return train(['--preset', 'seed', '--epochs', String(epochs)])
+/** Default graph steps, or (eager) the flat-vector path with eager kernel calls. */
+function ours(eager = false) {
+  return train(
+    ['--preset', 'seed', '--epochs', String(epochs)],
+    eager ? { FASHION_STUDIO_EAGER_STEPS: '1' } : {}
+  )
 }
 
 function reference() {
@@ -28,8 +32,10 @@ function reference() {
   return lastJson(res.stdout)
 }
 
-console.error(`seed preset, ${epochs} epochs: Fashion Studio (tfjs-node, hand-written loop) ...`)
+console.error(`seed preset, ${epochs} epochs: Fashion Studio (tfjs-node, graph steps) ...`)
 const a = ours()
+console.error(`seed preset, ${epochs} epochs: Fashion Studio (eager steps) ...`)
+const e = ours(true)
 const k = reference()
 const imagesPerSecond = 10000 / a.predictTestSeconds
 const rows = [
@@ -65,7 +71,19 @@ const rows = [
     k ? Math.round(10000 / k.predict_10k_s).toString() : '-',
     ''
   ],
-  ['peak RSS, MB', String(a.maxRssMB), '-', '']
+  ['peak RSS, MB', String(a.maxRssMB), '-', ''],
+  [
+    's/epoch with eager steps',
+    e.secondsPerEpoch.toFixed(3),
+    '',
+    k ? (e.secondsPerEpoch / k.s_per_epoch).toFixed(2) : ''
+  ],
+  [
+    'test accuracy with eager steps',
+    e.testAccuracy.toFixed(4),
+    '',
+    k ? `${((e.testAccuracy - k.test_acc) * 100).toFixed(2)} points` : ''
+  ]
 ]
 console.log('\n' + table(rows))
 if (k) {

@@ -47,6 +47,28 @@ describe('fashion-studio train', () => {
     expect(trained.testAccuracy).toBeGreaterThan(0.6)
   })
 
+  it('trains the seed network as a graph to the same result as its eager flat-vector path', async () => {
+    // The default run above used graph steps; FASHION_STUDIO_EAGER_STEPS=1 takes the seed's own
+    // path (one flat weight vector, eager kernels). Same data, seed and order: the same model.
+    const eagerDir = join(tmp, 'eager-model')
+    const run = await runCli(
+      ['train', '--epochs', '2', '--train-limit', '3000', '--out', eagerDir, '--json'],
+      { env: { FASHION_STUDIO_EAGER_STEPS: '1' } }
+    )
+    expect(run.code, run.stderr).toBe(0)
+    const eager = lastJsonLine<typeof trained>(run.stdout)
+    expect(Math.abs(eager.testAccuracy - trained.testAccuracy)).toBeLessThan(0.005)
+    const [a, b] = await Promise.all(
+      [modelDir, eagerDir].map(
+        async (d) => new Float32Array((await readFile(join(d, 'weights.bin'))).buffer.slice(0))
+      )
+    )
+    expect(a!.length).toBe(b!.length)
+    let worst = 0
+    for (let i = 0; i < a!.length; i++) worst = Math.max(worst, Math.abs(a![i]! - b![i]!))
+    expect(worst).toBeLessThan(1e-3)
+  })
+
   it('writes a complete model directory with pictures people can open', async () => {
     expect((await readdir(modelDir)).sort()).toEqual([
       'classification-report.txt',

@@ -102,10 +102,10 @@ async function train(req: Extract<WorkerRequest, { type: 'train' }>): Promise<vo
   }
   let trained: { model: LayersModel; history: EpochLogs[] }
   try {
-    trained =
-      isPlainDense(req.config) && !req.test
-        ? trainSeedNetwork(req, hooks)
-        : await trainLayerNetwork(req, hooks)
+    // The seed network too trains fastest as one TensorFlow graph per step (layer network, graph
+    // steps); its flat-vector path serves the backends without native TensorFlow and eager runs.
+    const seedPath = isPlainDense(req.config) && !req.test && (!ops || eagerStepsRequested())
+    trained = seedPath ? trainSeedNetwork(req, hooks) : await trainLayerNetwork(req, hooks)
   } catch (err) {
     if (err instanceof TrainingCancelled) return post({ type: 'cancelled', jobId: req.jobId })
     throw err
@@ -147,6 +147,10 @@ function mixedPrecisionOps(): { raw: RawOps; conv: ConvOps } {
   }
   bfloat16Ops = { raw: new RawOps(tf.backend(), DT_BFLOAT16), conv }
   return bfloat16Ops
+}
+
+function eagerStepsRequested(): boolean {
+  return !!process.env.FASHION_STUDIO_EAGER_STEPS
 }
 
 /** The study's dense network on its fast path: one flat weight vector (dense-network.ts). */
