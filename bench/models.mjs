@@ -99,7 +99,8 @@ const rows = [
     ...targets.map((t) => `time to ${t.toFixed(2)}`),
     'final test acc',
     's/epoch',
-    'peak RSS MB'
+    'peak RSS MB',
+    'live tensors after each epoch'
   ]
 ]
 for (const preset of presets) {
@@ -117,7 +118,9 @@ for (const preset of presets) {
     ...reached,
     r.testAccuracy.toFixed(4),
     r.secondsPerEpoch.toFixed(1),
-    r.maxRssMB
+    r.maxRssMB,
+    // Flat (one number) unless something leaks.
+    [...new Set(r.tensorsAfterEpoch ?? [])].join(', ')
   ])
 }
 console.log(

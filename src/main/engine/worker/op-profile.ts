@@ -1,10 +1,13 @@
 // FASHION_STUDIO_PROFILE_OPS=1: time every TensorFlow kernel call of the worker and print the totals
 // per kernel when a training ends. Eager kernels run synchronously on the calling thread, so the time
 // of each call is the kernel's own time plus dispatch. This is how the time per training step was
-// broken down when making the convolutional presets faster (see conv-ops.ts).
+// broken down when making the convolutional presets faster (see conv-ops.ts). A graph step
+// (graph/graph-trainer.ts) runs all its kernels inside one call, listed as "graph run: <first
+// fetch>"; for per-kernel times, profile the eager steps (FASHION_STUDIO_EAGER_STEPS=1).
 interface Executing {
   executeSingleOutput(name: string, ...rest: unknown[]): unknown
   executeMultipleOutputs(name: string, ...rest: unknown[]): unknown
+  runSavedModel(id: number, inputs: unknown, infos: unknown, outputs: string[]): unknown
 }
 
 const totals = new Map<string, { ms: number; calls: number }>()
@@ -13,17 +16,22 @@ export function installOpProfile(backend: unknown): void {
   const be = backend as Executing
   for (const method of ['executeSingleOutput', 'executeMultipleOutputs'] as const) {
     const original = be[method].bind(be)
-    be[method] = (name: string, ...rest: unknown[]) => {
-      const t0 = performance.now()
-      try {
-        return original(name, ...rest)
-      } finally {
-        const t = totals.get(name) ?? { ms: 0, calls: 0 }
-        t.ms += performance.now() - t0
-        t.calls++
-        totals.set(name, t)
-      }
-    }
+    be[method] = (name: string, ...rest: unknown[]) => timed(name, () => original(name, ...rest))
+  }
+  const run = be.runSavedModel.bind(be)
+  be.runSavedModel = (id, inputs, infos, outputs) =>
+    timed(`graph run: ${outputs[0] ?? ''}`, () => run(id, inputs, infos, outputs))
+}
+
+function timed<T>(name: string, call: () => T): T {
+  const t0 = performance.now()
+  try {
+    return call()
+  } finally {
+    const t = totals.get(name) ?? { ms: 0, calls: 0 }
+    t.ms += performance.now() - t0
+    t.calls++
+    totals.set(name, t)
   }
 }
 
