@@ -48,24 +48,38 @@ describe('fashion-studio train', () => {
   })
 
   it('trains the seed network as a graph to the same result as its eager flat-vector path', async () => {
-    // The default run above used graph steps; FASHION_STUDIO_EAGER_STEPS=1 takes the seed's own
-    // path (one flat weight vector, eager kernels). Same data, seed and order: the same model.
+    // The same run twice with the kernel profile on, which names the graph steps: by default they
+    // run as graphs; FASHION_STUDIO_EAGER_STEPS=1 takes the seed's own path (one flat weight vector,
+    // eager kernels). Same data, seed and order: the same model, saved the same way.
+    const train = (dir: string, eager: string) =>
+      runCli(['train', '--epochs', '2', '--train-limit', '3000', '--out', dir, '--json'], {
+        env: { FASHION_STUDIO_EAGER_STEPS: eager, FASHION_STUDIO_PROFILE_OPS: '1' }
+      })
+    const graphDir = join(tmp, 'graph-model')
     const eagerDir = join(tmp, 'eager-model')
-    const run = await runCli(
-      ['train', '--epochs', '2', '--train-limit', '3000', '--out', eagerDir, '--json'],
-      { env: { FASHION_STUDIO_EAGER_STEPS: '1' } }
+    const graphRun = await train(graphDir, '')
+    const eagerRun = await train(eagerDir, '1')
+    expect(graphRun.code, graphRun.stderr).toBe(0)
+    expect(eagerRun.code, eagerRun.stderr).toBe(0)
+    expect(graphRun.stderr).toMatch(/graph run: step\/loss_sum .* 76 calls/)
+    expect(eagerRun.stderr).not.toMatch(/graph run/)
+    expect(eagerRun.stderr).toMatch(/^MatMul /m)
+    const graph = lastJsonLine<typeof trained>(graphRun.stdout)
+    const eager = lastJsonLine<typeof trained>(eagerRun.stdout)
+    expect(Math.abs(eager.testAccuracy - graph.testAccuracy)).toBeLessThan(0.005)
+    const models = await Promise.all(
+      [graphDir, eagerDir].map(async (d) => ({
+        topology: JSON.parse(await readFile(join(d, 'model.json'), 'utf8')).modelTopology,
+        weights: new Float32Array((await readFile(join(d, 'weights.bin'))).buffer.slice(0))
+      }))
     )
-    expect(run.code, run.stderr).toBe(0)
-    const eager = lastJsonLine<typeof trained>(run.stdout)
-    expect(Math.abs(eager.testAccuracy - trained.testAccuracy)).toBeLessThan(0.005)
-    const [a, b] = await Promise.all(
-      [modelDir, eagerDir].map(
-        async (d) => new Float32Array((await readFile(join(d, 'weights.bin'))).buffer.slice(0))
-      )
-    )
-    expect(a!.length).toBe(b!.length)
+    const [a, b] = models as [(typeof models)[0], (typeof models)[0]]
+    expect(a.topology).toEqual(b.topology)
+    expect(a.weights.length).toBe(b.weights.length)
     let worst = 0
-    for (let i = 0; i < a!.length; i++) worst = Math.max(worst, Math.abs(a![i]! - b![i]!))
+    for (let i = 0; i < a.weights.length; i++) {
+      worst = Math.max(worst, Math.abs(a.weights[i]! - b.weights[i]!))
+    }
     expect(worst).toBeLessThan(1e-3)
   })
 

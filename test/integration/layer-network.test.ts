@@ -27,6 +27,7 @@ import { TrainingCancelled } from '../../src/main/engine/training/train-loop'
 import { cpuHasBfloat16, DT_BFLOAT16 } from '../../src/main/engine/training/precision'
 import { mulberry32 } from '../../src/main/engine/training/random'
 import { firstTrainImages } from '../helpers/real-data'
+import { maxRelativeError as relativeError } from '../helpers/tensor-compare'
 
 process.env.TF_CPP_MIN_LOG_LEVEL = '2'
 const tf = createRequire(import.meta.url)('@tensorflow/tfjs-node') as Tf
@@ -54,13 +55,7 @@ function batch(images: Uint8Array, labels: Uint8Array, n: number): { x: Tensor; 
   return { x, y }
 }
 
-function maxRelativeError(a: Tensor, b: Tensor): number {
-  return tf.tidy(() => {
-    const diff = tf.max(tf.abs(tf.sub(a, b))).dataSync()[0]!
-    const scale = tf.max(tf.abs(b)).dataSync()[0]!
-    return diff / Math.max(scale, 1e-6)
-  })
-}
+const maxRelativeError = (a: Tensor, b: Tensor): number => relativeError(tf, a, b)
 
 /** Cosine of the angle between two tensors seen as vectors: 1 when they point the same way. */
 function cosine(a: Tensor, b: Tensor): number {

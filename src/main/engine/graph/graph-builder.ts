@@ -42,7 +42,10 @@ interface NodeDef {
   attr: Record<string, AttrValue>
 }
 
-/** TensorFlow's GraphDef version of the 2.x releases this was written against. */
+/**
+ * The GraphDef version the graph declares. TensorFlow 2.21 is at 2474 and accepts older versions down
+ * to its minimum producer; none of the ops used here is deprecated.
+ */
 const PRODUCER_VERSION = 1700
 
 export class GraphBuilder {

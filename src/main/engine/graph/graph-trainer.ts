@@ -52,10 +52,8 @@ export class GraphTrainer implements StepEngine {
     this.specs = built.specs
     this.endpoints = built.endpoints
     this.be = tf.backend() as unknown as SavedModelBackend
-    if (initial.length !== this.endpoints.set.length) {
-      throw new Error(`expected ${this.endpoints.set.length} weight tensors, got ${initial.length}`)
-    }
-    this.id = loadGraph(tf, built.graph)
+    // Everything that can refuse the input comes before the session exists.
+    this.checkWeights(initial)
     this.dropouts = dropoutWidths(layers)
     this.setInfos = this.endpoints.set.map((name) => ({ name }))
     const st = this.endpoints.step
@@ -63,6 +61,7 @@ export class GraphTrainer implements StepEngine {
       (name) => ({ name })
     )
     this.stepFetches = [st.lossSum, st.correct]
+    this.id = loadGraph(tf, built.graph)
     try {
       this.runDone(initial, this.endpoints.init)
     } catch (e) {
@@ -125,10 +124,26 @@ export class GraphTrainer implements StepEngine {
   }
 
   private runDone(values: Tensor[], fetch: string): void {
-    if (values.length !== this.setInfos.length) {
-      throw new Error(`expected ${this.setInfos.length} weight tensors, got ${values.length}`)
-    }
+    this.checkWeights(values)
     this.tf.dispose(this.be.runSavedModel(this.id, values, this.setInfos, [fetch]))
+  }
+
+  /**
+   * The session would take a tensor of any shape and resize the variable (AssignVariableOp does not
+   * validate shapes), failing later in some kernel with a confusing message; refuse it here.
+   */
+  private checkWeights(values: Tensor[]): void {
+    if (values.length !== this.specs.length) {
+      throw new Error(`expected ${this.specs.length} weight tensors, got ${values.length}`)
+    }
+    values.forEach((v, i) => {
+      const want = this.specs[i]!.shape
+      if (v.shape.length !== want.length || v.shape.some((d, k) => d !== want[k])) {
+        throw new Error(
+          `weight ${i} (${this.specs[i]!.role} of layer ${this.specs[i]!.layer}) has shape [${v.shape.join(', ')}], expected [${want.join(', ')}]`
+        )
+      }
+    })
   }
 }
 
@@ -143,7 +158,13 @@ export function loadGraph(tf: Tf, graph: GraphBuilder): number {
     graph.writeSavedModel(dir)
     return be.loadSavedModelMetaGraph(dir, 'serve')
   } finally {
-    rmSync(dir, { recursive: true, force: true })
+    // Best effort: a file held open elsewhere (a virus scanner on Windows) must not fail a
+    // training whose session is already loaded, nor lose the session's id.
+    try {
+      rmSync(dir, { recursive: true, force: true, maxRetries: 3 })
+    } catch {
+      // left in the temporary folder
+    }
   }
 }
 

@@ -1,6 +1,6 @@
 // The parts of TensorFlow's SavedModel protocol buffers (tensorflow/core/protobuf/saved_model.proto,
 // meta_graph.proto, framework/graph.proto, node_def.proto, attr_value.proto, tensor.proto,
-// tensor_shape.proto) that a hand-built training graph needs. Field numbers are TensorFlow's; fields
+// tensor_shape.proto, versions.proto) that a hand-built training graph needs. Field numbers are TensorFlow's; fields
 // we never write are left out, which protobuf readers accept.
 import protobuf from 'protobufjs'
 

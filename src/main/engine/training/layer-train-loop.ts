@@ -15,7 +15,7 @@ import { NetworkWeights } from './network-weights'
 import { EpochSums } from './epoch-sums'
 import { mulberry32, shuffledIndices } from './random'
 import type { RawOps } from './raw-ops'
-import { EagerSteps, type Batch, type StepEngine } from './step-engine'
+import { EagerSteps, eagerStepsRequested, type Batch, type StepEngine } from './step-engine'
 import { GraphTrainer } from '../graph/graph-trainer'
 import { DT_FLOAT } from './precision'
 import { learningRateAt, ValidationWatch } from './schedule'
@@ -84,7 +84,7 @@ export function trainLayers(
   const initial = options.initialWeights
     ? network.splitFlat(options.initialWeights)
     : network.initialWeights(config.seed)
-  const engineKind = options.engine ?? (process.env.FASHION_STUDIO_EAGER_STEPS ? 'eager' : 'graph')
+  const engineKind = options.engine ?? (eagerStepsRequested() ? 'eager' : 'graph')
   let engine: StepEngine
   try {
     engine =

@@ -9,7 +9,19 @@ import type { DenseNetwork } from './dense-network'
 
 /** A Sequential model equal to the network, with softmax on the output layer. */
 export function toLayersModel(tf: Tf, network: DenseNetwork, weights: Tensor): LayersModel {
-  const sizes = network.layerSizes
+  const parts = tf.tidy(() => network.split(weights))
+  try {
+    return denseLayersModel(tf, network.layerSizes, parts)
+  } finally {
+    tf.dispose(parts)
+  }
+}
+
+/**
+ * The study's Keras model (hidden_1, hidden_2 ... with ReLU, output with softmax) with the given
+ * kernels and biases in order; whichever way a plain dense network was trained, it saves like this.
+ */
+export function denseLayersModel(tf: Tf, sizes: number[], weights: Tensor[]): LayersModel {
   const model = tf.sequential()
   for (let i = 1; i < sizes.length; i++) {
     const last = i === sizes.length - 1
@@ -22,7 +34,7 @@ export function toLayersModel(tf: Tf, network: DenseNetwork, weights: Tensor): L
       })
     )
   }
-  tf.tidy(() => model.setWeights(network.split(weights)))
+  model.setWeights(weights)
   return model
 }
 

@@ -6,6 +6,11 @@ import type { LayerNetwork } from './layer-network'
 import type { NetworkWeights } from './network-weights'
 import type { RawOps } from './raw-ops'
 
+/** FASHION_STUDIO_EAGER_STEPS=1 asks for the eager steps (comparisons, profiling per kernel). */
+export function eagerStepsRequested(): boolean {
+  return process.env.FASHION_STUDIO_EAGER_STEPS === '1'
+}
+
 /** A batch as tensors: flat 784-pixel images in [0, 1], one-hot targets, int32 labels. */
 export interface Batch {
   x: Tensor

@@ -14,10 +14,12 @@ import { buildArchitecture } from '../training/architecture'
 import { ConvOps } from '../training/conv-ops'
 import { cpuHasBfloat16, DT_BFLOAT16 } from '../training/precision'
 import { trainLayers } from '../training/layer-train-loop'
+import { eagerStepsRequested } from '../training/step-engine'
 import { LayerNetwork } from '../training/layer-network'
 import { networkFromModel } from '../training/model-to-network'
 import {
   artifactsNow,
+  denseLayersModel,
   loadFromArtifacts,
   networkToLayersModel,
   saveToArtifacts,
@@ -149,11 +151,10 @@ function mixedPrecisionOps(): { raw: RawOps; conv: ConvOps } {
   return bfloat16Ops
 }
 
-function eagerStepsRequested(): boolean {
-  return !!process.env.FASHION_STUDIO_EAGER_STEPS
-}
-
-/** The study's dense network on its fast path: one flat weight vector (dense-network.ts). */
+/**
+ * The study's dense network as one flat weight vector with eager kernels (dense-network.ts): for
+ * backends without native TensorFlow, and FASHION_STUDIO_EAGER_STEPS=1.
+ */
 function trainSeedNetwork(
   req: TrainRequest,
   hooks: TrainHooks
@@ -200,7 +201,14 @@ async function trainLayerNetwork(
   )
   try {
     return {
-      model: networkToLayersModel(tf, result.network.layers, result.weights),
+      // A plain dense network saves as the study's model whichever path trained it.
+      model: isPlainDense(req.config)
+        ? denseLayersModel(
+            tf,
+            [IMAGE_PIXELS, ...req.config.hiddenUnits, NUM_CLASSES],
+            result.weights
+          )
+        : networkToLayersModel(tf, result.network.layers, result.weights),
       history: result.history
     }
   } finally {
