@@ -18,7 +18,11 @@ import { trainLayers, type LayerTrainResult } from '../../src/main/engine/traini
 import { RawOps } from '../../src/main/engine/training/raw-ops'
 import { TrainingCancelled } from '../../src/main/engine/training/train-loop'
 import { cpuHasBfloat16, DT_BFLOAT16 } from '../../src/main/engine/training/precision'
-import { GraphTrainer, loadGraph } from '../../src/main/engine/graph/graph-trainer'
+import {
+  GraphTrainer,
+  loadGraph,
+  savedModelBackend
+} from '../../src/main/engine/graph/graph-trainer'
 import { GraphBuilder } from '../../src/main/engine/graph/graph-builder'
 import { installOpProfile, takeOpProfile } from '../../src/main/engine/worker/op-profile'
 import { firstTrainImages } from '../helpers/real-data'
@@ -28,8 +32,7 @@ process.env.TF_CPP_MIN_LOG_LEVEL = '2'
 const tf = createRequire(import.meta.url)('@tensorflow/tfjs-node') as Tf
 const raw = new RawOps(tf.backend())
 const conv = new ConvOps(tf, tf.backend())
-const sessions = (): number =>
-  (tf.backend() as unknown as { getNumOfSavedModels(): number }).getNumOfSavedModels()
+const sessions = (): number => savedModelBackend(tf).getNumOfSavedModels()
 
 /** Every layer kind: both paddings' worth of convs, batch norm, dropout, augmentation. */
 const CONFIG: TrainConfig = TrainConfigSchema.parse({
@@ -185,7 +188,7 @@ describe('graph training steps', () => {
     const existing = leftovers()
     const bogus = new GraphBuilder()
     bogus.op('NoSuchKernel', [], {}, 'bad')
-    expect(() => loadGraph(tf, bogus)).toThrow(/NoSuchKernel/)
+    expect(() => loadGraph(savedModelBackend(tf), bogus)).toThrow(/NoSuchKernel/)
     expect(leftovers()).toEqual(existing)
   })
 

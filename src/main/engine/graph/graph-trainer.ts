@@ -1,6 +1,6 @@
 // Runs the training graph (training-graph.ts) in a TensorFlow session through tfjs-node's SavedModel
-// binding: each training step is one session run, in which TensorFlow fuses kernels and schedules
-// independent ones in parallel. Weights stay inside the session between runs.
+// binding: each training step is one session run, in which TensorFlow fuses kernels and may run
+// independent ones at the same time. Weights stay inside the session between runs.
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -18,7 +18,7 @@ import {
 } from './training-graph'
 
 /** The part of tfjs-node's backend that loads and runs SavedModel graphs. */
-interface SavedModelBackend {
+export interface SavedModelBackend {
   loadSavedModelMetaGraph(path: string, tags: string): number
   runSavedModel(
     id: number,
@@ -27,6 +27,11 @@ interface SavedModelBackend {
     outputs: string[]
   ): Tensor[]
   deleteSavedModel(id: number): void
+  getNumOfSavedModels(): number
+}
+
+export function savedModelBackend(tf: Tf): SavedModelBackend {
+  return tf.backend() as unknown as SavedModelBackend
 }
 
 export class GraphTrainer implements StepEngine {
@@ -51,7 +56,7 @@ export class GraphTrainer implements StepEngine {
     const built = buildTrainingGraph(layers, computeDtype)
     this.specs = built.specs
     this.endpoints = built.endpoints
-    this.be = tf.backend() as unknown as SavedModelBackend
+    this.be = savedModelBackend(tf)
     // Everything that can refuse the input comes before the session exists.
     this.checkWeights(initial)
     this.dropouts = dropoutWidths(layers)
@@ -61,7 +66,7 @@ export class GraphTrainer implements StepEngine {
       (name) => ({ name })
     )
     this.stepFetches = [st.lossSum, st.correct]
-    this.id = loadGraph(tf, built.graph)
+    this.id = loadGraph(this.be, built.graph)
     try {
       this.runDone(initial, this.endpoints.init)
     } catch (e) {
@@ -151,8 +156,7 @@ export class GraphTrainer implements StepEngine {
  * Opens a graph in a new TensorFlow session and returns the session's id. tfjs-node loads graphs only
  * as SavedModel directories, so the graph goes through a temporary one, removed whatever happens.
  */
-export function loadGraph(tf: Tf, graph: GraphBuilder): number {
-  const be = tf.backend() as unknown as SavedModelBackend
+export function loadGraph(be: SavedModelBackend, graph: GraphBuilder): number {
   const dir = mkdtempSync(join(tmpdir(), 'fashion-studio-graph-'))
   try {
     graph.writeSavedModel(dir)

@@ -76,11 +76,8 @@ export function trainLayers(
     )
   }
   const layers = buildArchitecture(config)
-  // Validation, test tracking and the returned network use float32; only the steps use `compute`.
+  // The returned network (and the test set) are float32; steps and validation use `compute`.
   const network = new LayerNetwork(tf, raw, conv, layers)
-  const trainNet = options.compute
-    ? new LayerNetwork(tf, options.compute.raw, options.compute.conv, layers)
-    : network
   const initial = options.initialWeights
     ? network.splitFlat(options.initialWeights)
     : network.initialWeights(config.seed)
@@ -94,7 +91,9 @@ export function trainLayers(
             tf,
             raw,
             network,
-            trainNet,
+            options.compute
+              ? new LayerNetwork(tf, options.compute.raw, options.compute.conv, layers)
+              : network,
             new NetworkWeights(tf, raw, network.specs, initial)
           )
   } finally {
